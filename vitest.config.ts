@@ -1,7 +1,10 @@
 // One Vitest run over the whole monorepo: a project per workspace package, so `npm test`
 // prints one summary. Workspace packages resolve to their TypeScript sources through the
 // `@zixly/source` export condition, so tests never depend on a stale build.
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+const globalSetup = fileURLToPath(new URL("./scripts/test-global-setup.ts", import.meta.url));
 
 const conditions = ["@zixly/source", "module", "node", "development|production"];
 const packages = [
@@ -13,6 +16,7 @@ const packages = [
   ["sandboxes", "packages/sandboxes"],
   ["receiver", "apps/receiver"],
   ["worker", "apps/worker"],
+  ["e2e", "e2e"],
 ] as const;
 
 export default defineConfig({
@@ -23,11 +27,11 @@ export default defineConfig({
       test: {
         name,
         root: dir,
-        include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+        include: ["src/**/*.test.ts", "test/**/*.test.ts", "*.test.ts"],
         environment: "node",
         testTimeout: 30_000,
         hookTimeout: 60_000,
-        globalSetup: ["../../scripts/test-global-setup.ts"],
+        globalSetup: [globalSetup],
       },
     })),
   },

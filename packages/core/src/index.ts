@@ -26,3 +26,4 @@ export {
   type EncryptionKey,
   type SecretBox,
 } from "./crypto.js";
+export { createLogger, redactedPaths, type CreateLoggerOptions, type Logger } from "./logger.js";

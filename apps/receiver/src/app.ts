@@ -1,0 +1,37 @@
+import express, { type Express } from "express";
+import type { ReceiverDeps } from "./http/context.js";
+import { requestContext } from "./http/context.js";
+import { errorHandler, unknownRoute } from "./http/errors.js";
+import { connectionRoutes } from "./routes/connections.js";
+import { endpointRoutes } from "./routes/endpoints.js";
+import { healthRoutes } from "./routes/health.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { tenantRoutes } from "./routes/tenants.js";
+import { webhookRoutes } from "./routes/webhooks.js";
+
+/** Body limit for the JSON API (webhooks have their own, configurable one). */
+const API_BODY_LIMIT = "100kb";
+
+/** Builds the receiver's Express app: webhooks, the admin/jobs API, health. No I/O at build time. */
+export function createReceiverApp(deps: ReceiverDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(requestContext(deps.log));
+
+  app.use(healthRoutes(deps));
+  // Webhooks first, before any JSON parser: signatures are computed over the raw bytes.
+  app.use("/webhooks", webhookRoutes(deps));
+
+  const api = express.Router();
+  api.use(express.json({ limit: API_BODY_LIMIT }));
+  api.use(tenantRoutes(deps));
+  api.use("/endpoints", endpointRoutes(deps));
+  api.use("/connections", connectionRoutes(deps));
+  api.use("/jobs", jobRoutes(deps));
+  app.use("/api", api);
+
+  app.use(unknownRoute);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+/** A comma-free, non-empty string that must be present. */
+const required = (what: string) => z.string({ error: `is required (${what})` }).min(1, `is required (${what})`);
+
+/**
+ * The receiver's configuration, read once at start-up from the environment (12-factor).
+ * Every variable is listed, with an example, in `.env.example`.
+ */
+export const ReceiverEnv = z.object({
+  /** Postgres holding tenants, the event inbox and jobs. */
+  DATABASE_URL: required("postgresql://user@host:5432/db").pipe(z.url({ protocol: /^postgres(ql)?$/ })),
+  /** Which queue driver carries job ids to workers. */
+  QUEUE_DRIVER: z.enum(["bullmq"]).default("bullmq"),
+  /** Redis for the BullMQ driver. Needs `maxmemory-policy noeviction` in production. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
+  /** Key prefix for every queue key in Redis (lets several installations share one Redis). */
+  QUEUE_PREFIX: z.string().min(1).default("zixly"),
+  /** HTTP port of the receiver. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Base URL senders reach this receiver at; endpoint and callback URLs are built from it. */
+  PUBLIC_BASE_URL: z.url().optional(),
+  /** Bootstrap token that may create tenants (`POST /api/tenants`). Keep it long and secret. */
+  ZIXLY_ADMIN_TOKEN: required("a long random string").min(16, "must be at least 16 characters"),
+  /**
+   * 32-byte AES keys, base64, as `keyId:key[,oldKeyId:oldKey…]`: the first encrypts signing
+   * secrets and credentials, all of them decrypt (rotation).
+   */
+  ZIXLY_ENCRYPTION_KEY: required("base64 of 32 random bytes, e.g. `openssl rand -base64 32`"),
+  /** Largest webhook body accepted, in bytes (larger → 413). */
+  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** How often the outbox relay looks for accepted jobs the queue has not taken yet. */
+  OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
+  /** Pino log level. */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+export type ReceiverEnv = z.infer<typeof ReceiverEnv>;
+
+/** Parses `source` (default `process.env`), or throws one error naming every bad variable. */
+export function loadReceiverEnv(source: NodeJS.ProcessEnv = process.env): ReceiverEnv {
+  const result = ReceiverEnv.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  throw new Error(`Invalid receiver configuration:\n${lines.join("\n")}`);
+}

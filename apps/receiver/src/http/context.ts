@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import type { PrismaClient } from "@zixly/db";
+import type { SecretBox } from "@zixly/core";
+import type { QueueDriver } from "@zixly/queue";
+import type { WorkflowRegistry } from "@zixly/workflows";
+import type { RequestHandler } from "express";
+import type { Logger } from "pino";
+
+/** Everything the HTTP layer needs, passed in (no module reads the environment). */
+export interface ReceiverDeps {
+  prisma: PrismaClient;
+  queue: QueueDriver;
+  registry: WorkflowRegistry;
+  secretBox: SecretBox;
+  log: Logger;
+  config: {
+    adminToken: string;
+    /** Base URL senders use; defaults to the request's own origin. */
+    publicBaseUrl?: string | undefined;
+    maxBodyBytes: number;
+  };
+}
+
+export type Role = "ADMIN" | "EDITOR" | "VIEWER";
+
+export interface AuthContext {
+  tenantId: string;
+  role: Role;
+  apiKeyId: string;
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      requestId: string;
+      log: Logger;
+      auth?: AuthContext;
+    }
+  }
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Gives each request an id (the caller's `X-Request-Id` when sane) that follows it into jobs and logs. */
+export function requestContext(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get("x-request-id");
+    req.requestId = given && requestIdPattern.test(given) ? given : randomUUID();
+    req.log = log.child({ requestId: req.requestId });
+    res.set("X-Request-Id", req.requestId);
+    next();
+  };
+}

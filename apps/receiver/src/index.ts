@@ -1,0 +1,15 @@
+/**
+ * @module @zixly/receiver
+ * The receiver's Express app, for embedding and tests; `main.ts` is the process.
+ *
+ * @example
+ * ```ts
+ * const app = createReceiverApp({ prisma, queue, registry, secretBox, log, config });
+ * app.listen(3000);
+ * ```
+ */
+export { createReceiverApp } from "./app.js";
+export { loadReceiverEnv, type ReceiverEnv } from "./env.js";
+export type { ReceiverDeps } from "./http/context.js";
+export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./ingest/outbox-relay.js";
+export { xeroEventKey } from "./sources/xero.js";

@@ -1,0 +1,55 @@
+import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core";
+import { createPrismaClient } from "@zixly/db";
+import { createBullmqDriver } from "@zixly/queue/bullmq";
+import { createWorkflowRegistry, workflows } from "@zixly/workflows";
+import { createReceiverApp } from "./app.js";
+import { loadReceiverEnv } from "./env.js";
+import { startOutboxRelay } from "./ingest/outbox-relay.js";
+
+/** Receiver process: HTTP API + outbox relay. SIGTERM/SIGINT stop it gracefully. */
+async function main(): Promise<void> {
+  let env: ReturnType<typeof loadReceiverEnv>;
+  try {
+    env = loadReceiverEnv();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(78); // EX_CONFIG
+  }
+  const log = createLogger({ name: "receiver", level: env.LOG_LEVEL });
+  const prisma = createPrismaClient(env.DATABASE_URL);
+  const queue = createBullmqDriver({ connection: env.REDIS_URL, prefix: env.QUEUE_PREFIX });
+  const registry = createWorkflowRegistry(workflows);
+  const secretBox = createSecretBox(parseEncryptionKeys(env.ZIXLY_ENCRYPTION_KEY));
+
+  const app = createReceiverApp({
+    prisma,
+    queue,
+    registry,
+    secretBox,
+    log,
+    config: { adminToken: env.ZIXLY_ADMIN_TOKEN, publicBaseUrl: env.PUBLIC_BASE_URL, maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES },
+  });
+  const relay = startOutboxRelay({ prisma, queue, registry, log, intervalMs: env.OUTBOX_RELAY_INTERVAL_MS });
+  const server = app.listen(env.PORT, () => {
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : env.PORT;
+    log.info({ port, queue: env.QUEUE_DRIVER }, `receiver listening on http://127.0.0.1:${port}`);
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "receiver stopping");
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await relay.stop();
+    await queue.close();
+    await prisma.$disconnect();
+    log.info("receiver stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+void main();

@@ -1,0 +1,83 @@
+import { randomToken, sha256Hex } from "@zixly/core";
+import { Router } from "express";
+import { z } from "zod";
+import { API_KEY_PREFIX, parseRole, requireAdminToken, requireApiKey, requireRole } from "../http/auth.js";
+import type { ReceiverDeps } from "../http/context.js";
+import { notFound } from "../http/errors.js";
+import { isUuid, parseBody } from "../http/validate.js";
+
+const CreateTenant = z.object({
+  name: z.string().trim().min(1).max(200),
+  adminEmail: z.email().optional(),
+});
+const CreateKey = z.object({
+  name: z.string().trim().min(1).max(200),
+  role: z.unknown().transform(parseRole),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+function newApiKey(): { key: string; hash: string; prefix: string } {
+  const key = `${API_KEY_PREFIX}${randomToken(32)}`;
+  return { key, hash: sha256Hex(key), prefix: key.slice(0, 10) };
+}
+
+/** Tenants (operator bootstrap) and their API keys. */
+export function tenantRoutes(deps: ReceiverDeps): Router {
+  const { prisma } = deps;
+  const router = Router();
+
+  router.post("/tenants", requireAdminToken(deps.config.adminToken), async (req, res) => {
+    const body = parseBody(CreateTenant, req.body);
+    const apiKey = newApiKey();
+    const tenant = await prisma.tenant.create({
+      data: {
+        name: body.name,
+        users: body.adminEmail ? { create: { email: body.adminEmail, role: "ADMIN" } } : undefined,
+        apiKeys: { create: { name: "bootstrap admin key", role: "ADMIN", keyHash: apiKey.hash, prefix: apiKey.prefix } },
+      },
+      select: { id: true, name: true, createdAt: true },
+    });
+    req.log.info({ tenantId: tenant.id }, "tenant created");
+    // The key is shown here once; only its hash is stored.
+    res.status(201).json({ ...tenant, apiKey: apiKey.key, role: "ADMIN" });
+  });
+
+  router.post("/keys", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
+    const body = parseBody(CreateKey, req.body);
+    const apiKey = newApiKey();
+    const row = await prisma.apiKey.create({
+      data: {
+        tenantId: req.auth!.tenantId,
+        name: body.name,
+        role: body.role,
+        keyHash: apiKey.hash,
+        prefix: apiKey.prefix,
+        expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
+      },
+      select: { id: true, name: true, role: true, prefix: true, createdAt: true, expiresAt: true },
+    });
+    res.status(201).json({ ...row, apiKey: apiKey.key });
+  });
+
+  router.get("/keys", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
+    const keys = await prisma.apiKey.findMany({
+      where: { tenantId: req.auth!.tenantId },
+      select: { id: true, name: true, role: true, prefix: true, createdAt: true, expiresAt: true, revokedAt: true, lastUsedAt: true },
+      orderBy: { createdAt: "desc" },
+    });
+    res.json({ keys });
+  });
+
+  router.delete("/keys/:id", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
+    const id = req.params.id as string;
+    if (!isUuid(id)) throw notFound("API key");
+    const { count } = await prisma.apiKey.updateMany({
+      where: { id, tenantId: req.auth!.tenantId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    if (count === 0) throw notFound("API key");
+    res.status(204).end();
+  });
+
+  return router;
+}

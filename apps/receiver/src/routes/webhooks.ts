@@ -1,0 +1,92 @@
+import express, { Router } from "express";
+import { enqueueJobs } from "../ingest/enqueue-jobs.js";
+import { persistEvents } from "../ingest/persist-events.js";
+import type { ReceiverDeps } from "../http/context.js";
+import { HttpError, notFound } from "../http/errors.js";
+import { isUuid } from "../http/validate.js";
+import { WebhookPayloadError, WebhookVerificationError, getSource } from "../sources/index.js";
+import { baseUrlOf } from "./endpoints.js";
+
+/**
+ * `POST /webhooks/:endpointId`: verify the sender's signature over the raw bytes, parse,
+ * persist events and jobs in one transaction, then enqueue. Answers `202 { eventIds, jobIds }`
+ * (or `200` with the original ids for a delivery already accepted).
+ */
+export function webhookRoutes(deps: ReceiverDeps): Router {
+  const { prisma, queue, registry, secretBox } = deps;
+  const router = Router();
+
+  router.post(
+    "/:endpointId",
+    // Any content type: the signature covers the bytes, whatever the sender labelled them.
+    express.raw({ type: () => true, limit: deps.config.maxBodyBytes }),
+    async (req, res) => {
+      const endpointId = req.params.endpointId as string;
+      if (!isUuid(endpointId)) throw notFound("webhook endpoint");
+      const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: endpointId } });
+      if (!endpoint || !endpoint.active) throw notFound("webhook endpoint");
+      const source = getSource(endpoint.source);
+      if (!source) {
+        throw new HttpError(501, "source_not_supported", `deliveries from ${endpoint.source} are not supported yet`);
+      }
+
+      const secrets = [endpoint.secretCiphertext, endpoint.previousSecretCiphertext]
+        .filter((c): c is string => c !== null)
+        .map((c) => secretBox.decrypt(c));
+      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        headers[name] = Array.isArray(value) ? value.join(", ") : value;
+      }
+
+      let result: ReturnType<typeof source.verifyAndParse>;
+      try {
+        result = source.verifyAndParse(
+          {
+            method: req.method,
+            url: `${baseUrlOf(req, deps.config.publicBaseUrl)}${req.originalUrl}`,
+            headers,
+            rawBody,
+          },
+          { id: endpoint.id, secrets, settings: (endpoint.settings ?? {}) as Record<string, unknown> },
+        );
+      } catch (err) {
+        if (err instanceof WebhookVerificationError) {
+          req.log.warn({ endpointId, source: endpoint.source }, "webhook signature did not verify");
+          throw new HttpError(401, "invalid_signature", err.message);
+        }
+        if (err instanceof WebhookPayloadError) throw new HttpError(400, err.code, err.message);
+        throw err;
+      }
+
+      if (result.kind === "reply") {
+        res.status(result.status).set(result.headers ?? {});
+        res.send(result.body ?? "");
+        return;
+      }
+
+      const persisted = await persistEvents(
+        prisma,
+        registry,
+        { id: endpoint.id, tenantId: endpoint.tenantId, source: endpoint.source },
+        result.events,
+        req.requestId,
+      );
+      if (persisted.newJobs.length > 0) {
+        try {
+          await enqueueJobs(prisma, queue, registry, persisted.newJobs);
+        } catch (err) {
+          // Accepted all the same: the rows are committed and the outbox relay enqueues them.
+          req.log.warn({ err, jobIds: persisted.newJobs.map((j) => j.id) }, "queue unavailable; jobs left to the outbox relay");
+        }
+      }
+      req.log.info(
+        { endpointId, source: endpoint.source, eventIds: persisted.eventIds, jobIds: persisted.jobIds, duplicate: persisted.duplicate },
+        persisted.duplicate ? "webhook delivery repeated an accepted event" : "webhook accepted",
+      );
+      res.status(persisted.duplicate ? 200 : 202).json({ eventIds: persisted.eventIds, jobIds: persisted.jobIds });
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,37 @@
+import { z } from "zod";
+
+const required = (what: string) => z.string({ error: `is required (${what})` }).min(1, `is required (${what})`);
+const optionalUrl = z.url().optional();
+
+/** The worker's configuration, read once at start-up. Every variable is in `.env.example`. */
+export const WorkerEnv = z.object({
+  /** Postgres holding jobs, step memos and connections. */
+  DATABASE_URL: required("postgresql://user@host:5432/db").pipe(z.url({ protocol: /^postgres(ql)?$/ })),
+  QUEUE_DRIVER: z.enum(["bullmq"]).default("bullmq"),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
+  QUEUE_PREFIX: z.string().min(1).default("zixly"),
+  /** Jobs one worker process runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Port of this worker's /metrics and /health (0 = any free port). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Upper bound on any retry delay (a safety net over exponential backoff). */
+  RETRY_MAX_DELAY_MS: z.coerce.number().int().positive().default(15 * 60_000),
+  /** Same keys as the receiver's: connection credentials are decrypted with them. */
+  ZIXLY_ENCRYPTION_KEY: required("base64 of 32 random bytes, the receiver's key"),
+  /** Vendor origins; unset = the real vendor. Paths stay as each vendor documents them. */
+  XERO_API_BASE_URL: optionalUrl,
+  XERO_IDENTITY_URL: optionalUrl,
+  HUBSPOT_API_BASE_URL: optionalUrl,
+  SHOPIFY_API_BASE_URL: optionalUrl,
+  ASANA_API_BASE_URL: optionalUrl,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+export type WorkerEnv = z.infer<typeof WorkerEnv>;
+
+/** Parses `source` (default `process.env`), or throws one error naming every bad variable. */
+export function loadWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  const result = WorkerEnv.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  throw new Error(`Invalid worker configuration:\n${lines.join("\n")}`);
+}

@@ -1,0 +1,74 @@
+import { createServer, type Server } from "node:http";
+import type { Logger, SecretBox } from "@zixly/core";
+import type { PrismaClient } from "@zixly/db";
+import type { Consumer, QueueDriver } from "@zixly/queue";
+import { JOBS_QUEUE, type JobMessageBody, type WorkflowRegistry } from "@zixly/workflows";
+import { type VendorUrls, createConnectorResolver } from "./connector-resolver.js";
+import { createWorkerMetrics } from "./metrics.js";
+import { createPgStepStore } from "./pg-step-store.js";
+import { createJobProcessor } from "./process-job.js";
+
+export interface WorkerDeps {
+  prisma: PrismaClient;
+  queue: QueueDriver;
+  registry: WorkflowRegistry;
+  secretBox: SecretBox;
+  log: Logger;
+  concurrency: number;
+  retryMaxDelayMs: number;
+  urls: VendorUrls;
+  /** Port for /metrics and /health; `undefined` = no HTTP server (embedded use). */
+  metricsPort?: number | undefined;
+}
+
+export interface RunningWorker {
+  /** The metrics server's port, when one was started. */
+  metricsPort: number | undefined;
+  /** Stops taking jobs and waits for the running ones to finish. */
+  stop(): Promise<void>;
+}
+
+/** Starts consuming workflow jobs. */
+export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
+  const metrics = createWorkerMetrics();
+  const processJob = createJobProcessor({
+    prisma: deps.prisma,
+    registry: deps.registry,
+    store: createPgStepStore(deps.prisma),
+    connectors: createConnectorResolver({ prisma: deps.prisma, secretBox: deps.secretBox, urls: deps.urls }),
+    log: deps.log,
+    retryMaxDelayMs: deps.retryMaxDelayMs,
+    onAttempt: metrics.recordAttempt,
+  });
+  const consumer: Consumer = deps.queue.consume<JobMessageBody>(JOBS_QUEUE, processJob, {
+    concurrency: deps.concurrency,
+  });
+
+  let server: Server | undefined;
+  if (deps.metricsPort !== undefined) {
+    server = createServer((req, res) => {
+      if (req.url === "/metrics") {
+        metrics.registry
+          .metrics()
+          .then((body) => res.writeHead(200, { "Content-Type": metrics.registry.contentType }).end(body))
+          .catch(() => res.writeHead(500).end());
+      } else if (req.url === "/health") {
+        res.writeHead(200, { "Content-Type": "application/json" }).end('{"status":"ok"}');
+      } else {
+        res.writeHead(404, { "Content-Type": "application/json" }).end('{"error":{"code":"not_found","message":"not found"}}');
+      }
+    });
+    await new Promise<void>((resolve) => server!.listen(deps.metricsPort, resolve));
+  }
+  const address = server?.address();
+  const metricsPort = typeof address === "object" && address ? address.port : undefined;
+  deps.log.info({ concurrency: deps.concurrency, metricsPort }, "worker consuming jobs");
+
+  return {
+    metricsPort,
+    async stop() {
+      await consumer.stop();
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// Test harness for end-to-end tests: a real receiver (HTTP on a random port) and worker
+// over a fresh Postgres database and a private Redis key prefix, with the Xero and HubSpot
+// sandboxes standing in for the vendors. Tests drive it through HTTP, as a user would.
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core";
+import { createTestDatabase } from "@zixly/db/testing";
+import { createBullmqDriver } from "@zixly/queue/bullmq";
+import { createReceiverApp, startOutboxRelay } from "@zixly/receiver";
+import { createHubspotSandbox, createXeroSandbox } from "@zixly/sandboxes";
+import { startWorker } from "@zixly/worker";
+import { createWorkflowRegistry, workflows } from "@zixly/workflows";
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+export interface PipelineOptions {
+  /** Run a worker in this process (default true). */
+  worker?: boolean;
+  concurrency?: number;
+  retryMaxDelayMs?: number;
+}
+
+export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+export async function startPipeline(options: PipelineOptions = {}) {
+  const db = await createTestDatabase();
+  const prefix = `zixly-e2e-${randomUUID()}`;
+  const encryptionKey = `k1:${randomBytes(32).toString("base64")}`;
+  const secretBox = createSecretBox(parseEncryptionKeys(encryptionKey));
+  const log = createLogger({ name: "e2e", level: process.env.E2E_LOG_LEVEL ?? "silent" });
+  const queue = createBullmqDriver({ connection: REDIS_URL, prefix });
+  const registry = createWorkflowRegistry(workflows);
+  const xero = await createXeroSandbox();
+  const hubspot = await createHubspotSandbox();
+
+  const app = createReceiverApp({
+    prisma: db.prisma,
+    queue,
+    registry,
+    secretBox,
+    log,
+    config: { adminToken: ADMIN_TOKEN, maxBodyBytes: 1024 * 1024 },
+  });
+  const server = app.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const relay = startOutboxRelay({ prisma: db.prisma, queue, registry, log, intervalMs: 200, graceMs: 100 });
+
+  const workerConfig = {
+    urls: { xeroApiBaseUrl: xero.url, hubspotApiBaseUrl: hubspot.url },
+    retryMaxDelayMs: options.retryMaxDelayMs ?? 200,
+  };
+  const worker =
+    options.worker === false
+      ? undefined
+      : await startWorker({
+          prisma: db.prisma,
+          queue,
+          registry,
+          secretBox,
+          log,
+          concurrency: options.concurrency ?? 4,
+          ...workerConfig,
+        });
+
+  async function call(method: string, path: string, init: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    let body: string | Buffer | undefined;
+    if (Buffer.isBuffer(init.body) || typeof init.body === "string") body = init.body;
+    else if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers["content-type"] = "application/json";
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> & { error?: { code: string; message: string } } };
+  }
+
+  /** A tenant with an ADMIN key, a Xero endpoint, and Xero + HubSpot connections to the sandboxes. */
+  async function setupTenant(name = "Acme Ltd") {
+    const tenant = await call("POST", "/api/tenants", { token: ADMIN_TOKEN, body: { name } });
+    if (tenant.status !== 201) throw new Error(`tenant: ${tenant.status} ${tenant.text}`);
+    const apiKey = tenant.json.apiKey as string;
+    const webhookKey = randomBytes(48).toString("base64");
+    const endpoint = await call("POST", "/api/endpoints", { token: apiKey, body: { source: "xero", name: "Xero", secret: webhookKey } });
+    if (endpoint.status !== 201) throw new Error(`endpoint: ${endpoint.status} ${endpoint.text}`);
+    const xeroTenantId = randomUUID();
+    for (const [provider, externalAccountId, accessToken] of [
+      ["xero", xeroTenantId, xero.issueAccessToken()],
+      ["hubspot", "portal-1", hubspot.issueAccessToken()],
+    ] as const) {
+      const res = await call("POST", "/api/connections", {
+        token: apiKey,
+        body: { provider, name: provider, externalAccountId, credentials: { accessToken } },
+      });
+      if (res.status !== 201) throw new Error(`connection: ${res.status} ${res.text}`);
+    }
+    return {
+      tenantId: tenant.json.id as string,
+      apiKey,
+      endpointId: endpoint.json.id as string,
+      webhookPath: `/webhooks/${endpoint.json.id as string}`,
+      webhookKey,
+      xeroTenantId,
+    };
+  }
+
+  async function waitForJob(token: string, jobId: string, done: (job: Record<string, unknown>) => boolean, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last: Record<string, unknown> | undefined;
+    while (Date.now() < deadline) {
+      const res = await call("GET", `/api/jobs/${jobId}`, { token });
+      last = res.json;
+      if (res.status === 200 && done(res.json)) return res.json;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`job ${jobId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+  }
+
+  return {
+    baseUrl,
+    db,
+    queue,
+    prefix,
+    encryptionKey,
+    xero,
+    hubspot,
+    call,
+    setupTenant,
+    waitForJob,
+    async close() {
+      await worker?.stop();
+      await relay.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.close();
+      await Promise.all([xero.close(), hubspot.close()]);
+      await db.drop();
+    },
+  };
+}
+
+/** A Xero webhook body for one invoice event, and its `x-xero-signature` under `key`. */
+export function xeroDelivery(key: string, events: Array<{ resourceId: string; tenantId: string; eventDateUtc?: string; eventType?: string }>) {
+  const body = JSON.stringify({
+    events: events.map((e) => ({
+      resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${e.resourceId}`,
+      resourceId: e.resourceId,
+      eventDateUtc: e.eventDateUtc ?? "2026-11-21T09:15:39.902",
+      eventType: e.eventType ?? "UPDATE",
+      eventCategory: "INVOICE",
+      tenantId: e.tenantId,
+      tenantType: "ORGANISATION",
+    })),
+    firstEventSequence: 1,
+    lastEventSequence: events.length,
+    entropy: randomBytes(10).toString("hex"),
+  });
+  return { body, signature: signXero(key, body) };
+}
+
+export const signXero = (key: string, body: string | Buffer): string => createHmac("sha256", key).update(body).digest("base64");

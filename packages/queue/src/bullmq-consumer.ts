@@ -1,0 +1,140 @@
+/**
+ * One {@link Consumer} = one BullMQ `Worker` on its own Redis connection. This module owns the
+ * parts of the contract BullMQ does not give as-is: the per-delivery `AbortSignal`, and stopping
+ * with a deadline (abandoning handlers that overrun it).
+ */
+import { type Job, WaitingError, Worker } from "bullmq";
+import { assertBullmqQueueName, contractBackoffStrategy } from "./bullmq-jobs.js";
+import type { Consumer, Delivery, DeliveryHandler, StopOptions } from "./queue-driver.js";
+import { closeClient, createConsumerClient, type RedisConnection } from "./redis-clients.js";
+
+/** Worker settings shared by every consumer of a driver. */
+export interface ConsumerSettings {
+  connection: RedisConnection;
+  prefix: string;
+  jitter: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
+  onError: (error: Error) => void;
+}
+
+/** A handler that is running now, and how to end it early. */
+interface Running {
+  controller: AbortController;
+  /** Make the processor return without acking or failing the job. */
+  abandon: () => void;
+}
+
+/**
+ * Rethrow what a handler threw as an `Error`, since BullMQ reads `.message` / `.stack`. The
+ * `name` and `retryAfterMs` of a non-`Error` throw are kept: the retry rules match on them.
+ */
+function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  const fields = typeof thrown === "object" && thrown !== null ? (thrown as Record<string, unknown>) : {};
+  const message = typeof fields.message === "string" ? fields.message : String(thrown);
+  const error = new Error(message, { cause: thrown });
+  if (typeof fields.name === "string") error.name = fields.name;
+  if (typeof fields.retryAfterMs === "number") Object.assign(error, { retryAfterMs: fields.retryAfterMs });
+  return error;
+}
+
+/** Start a BullMQ worker for `queue` that hands jobs to `handler`. */
+export function startBullmqConsumer<T>(
+  queue: string,
+  handler: DeliveryHandler<T>,
+  concurrency: number,
+  settings: ConsumerSettings,
+): Consumer {
+  assertBullmqQueueName(queue);
+  const running = new Map<string, Running>();
+  // Set once a stop deadline passed: from then on every handler, even one that starts late
+  // (fetched just before the stop), is abandoned instead of awaited.
+  let abandoning = false;
+
+  const processor = async (job: Job<T>): Promise<void> => {
+    const id = job.id ?? "";
+    const controller = new AbortController();
+    let abandon: () => void = () => undefined;
+    // Rejecting with BullMQ's WaitingError while the worker is closing makes BullMQ leave the
+    // job exactly where it is: still active, no ack, no failed attempt. Its lock is no longer
+    // renewed, so it lapses and the stalled-job check (of any worker) puts the job back in
+    // `wait` — the same path a crashed process takes.
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = () => reject(new WaitingError("abandoned: the consumer stopped before the handler finished"));
+    });
+    const run: Running = { controller, abandon };
+    running.set(id, run);
+    if (abandoning) abandonRun(id, run);
+    const delivery: Delivery<T> = {
+      id,
+      body: job.data,
+      attempt: job.attemptsMade + 1,
+      maxAttempts: job.opts.attempts ?? 1,
+      signal: controller.signal,
+    };
+    try {
+      // A job fetched after the deadline passed is handed straight back without running.
+      await (abandoning ? abandoned : Promise.race([abandoned, Promise.resolve().then(() => handler(delivery))]));
+    } catch (thrown) {
+      throw toError(thrown);
+    } finally {
+      running.delete(id);
+    }
+  };
+
+  function abandonRun(id: string, run: Running): void {
+    run.controller.abort(new Error(`consumer of ${queue} stopped; message ${id} abandoned`));
+    run.abandon();
+  }
+
+  const client = createConsumerClient(settings.connection);
+  // The worker forwards its connections' errors as its own; listening on the client too would
+  // report each twice. Until BullMQ attaches, a bare client must not crash the process.
+  client.on("error", () => undefined);
+  let worker: Worker<T, void>;
+  try {
+    worker = new Worker<T, void>(queue, processor, {
+      connection: client,
+      prefix: settings.prefix,
+      concurrency,
+      lockDuration: settings.lockDurationMs,
+      stalledInterval: settings.stalledIntervalMs,
+      maxStalledCount: settings.maxStalledCount,
+      settings: { backoffStrategy: contractBackoffStrategy(settings.jitter) },
+    });
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  worker.on("error", settings.onError);
+  // BullMQ reports a lost lease but lets the processor run on; the contract tells the handler.
+  worker.on("lockRenewalFailed", (jobIds) => {
+    for (const jobId of jobIds) running.get(jobId)?.controller.abort(new Error(`lease lost for message ${jobId}`));
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    stop(options: StopOptions = {}) {
+      // close() stops fetching at once (it drops the blocking connection) and waits for the
+      // running processors; a deadline (from this or a later call) cuts that wait short.
+      closing ??= (async () => {
+        try {
+          await worker.close();
+        } finally {
+          await closeClient(client);
+        }
+      })();
+      if (options.timeoutMs !== undefined) {
+        const timer = setTimeout(() => {
+          abandoning = true;
+          for (const [id, run] of running) abandonRun(id, run);
+        }, options.timeoutMs);
+        const clear = () => clearTimeout(timer);
+        closing.then(clear, clear);
+      }
+      return closing;
+    },
+  };
+}
