@@ -7,7 +7,7 @@ import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core"
 import { createTestDatabase } from "@zixly/db/testing";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
 import { createReceiverApp, startOutboxRelay } from "@zixly/receiver";
-import { createHubspotSandbox, createXeroSandbox } from "@zixly/sandboxes";
+import { HUBSPOT_SANDBOX_DEFAULTS, XERO_SANDBOX_DEFAULTS, createHubspotSandbox, createXeroSandbox } from "@zixly/sandboxes";
 import { startWorker } from "@zixly/worker";
 import { createWorkflowRegistry, workflows } from "@zixly/workflows";
 
@@ -93,9 +93,10 @@ export async function startPipeline(options: PipelineOptions = {}) {
     const endpoint = await call("POST", "/api/endpoints", { token: apiKey, body: { source: "xero", name: "Xero", secret: webhookKey } });
     if (endpoint.status !== 201) throw new Error(`endpoint: ${endpoint.status} ${endpoint.text}`);
     const xeroTenantId = randomUUID();
+    xero.state.tenants.push({ tenantId: xeroTenantId, tenantName: name });
     for (const [provider, externalAccountId, accessToken] of [
-      ["xero", xeroTenantId, xero.issueAccessToken()],
-      ["hubspot", "portal-1", hubspot.issueAccessToken()],
+      ["xero", xeroTenantId, XERO_SANDBOX_DEFAULTS.accessToken],
+      ["hubspot", "portal-1", HUBSPOT_SANDBOX_DEFAULTS.accessToken],
     ] as const) {
       const res = await call("POST", "/api/connections", {
         token: apiKey,

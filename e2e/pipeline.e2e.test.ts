@@ -17,9 +17,9 @@ async function counts() {
 describe("signed Xero webhook → queue → worker → Postgres", () => {
   it("completes a PAID invoice: step timeline, related records, one HubSpot contact update", async () => {
     const t = await pipeline.setupTenant();
-    const invoice = pipeline.xero.addInvoice({ status: "PAID", contact: { emailAddress: "ap@ridgeway.example" } });
+    const invoice = pipeline.xero.addInvoice({ Status: "PAID", Contact: { EmailAddress: "ap@ridgeway.example" } });
     const contact = pipeline.hubspot.addContact({ email: "ap@ridgeway.example", firstname: "Ana" });
-    const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.invoiceID, tenantId: t.xeroTenantId }]);
+    const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
 
     const res = await pipeline.call("POST", t.webhookPath, {
       body,
@@ -36,7 +36,7 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
       workflow: "xero-invoice-paid-to-hubspot",
       tenantId: t.tenantId,
       attempts: 1,
-      result: { invoiceId: invoice.invoiceID, contactId: contact.id, contactCreated: false },
+      result: { invoiceId: invoice.InvoiceID, contactId: contact.id, contactCreated: false },
       error: null,
     });
     expect((job.steps as Array<{ name: string; status: string }>).map((s) => [s.name, s.status])).toEqual([
@@ -45,7 +45,7 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
       ["mark-contact-paid", "COMPLETED"],
     ]);
     expect(job.relatedRecords).toEqual([
-      { system: "xero", recordType: "invoice", recordId: invoice.invoiceID, action: "read" },
+      { system: "xero", recordType: "invoice", recordId: invoice.InvoiceID, action: "read" },
       { system: "hubspot", recordType: "contact", recordId: contact.id, action: "updated" },
     ]);
     expect(job.startedAt).toEqual(expect.any(String));
@@ -55,9 +55,9 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
 
   it("completes an unpaid invoice as skipped, without writing to HubSpot", async () => {
     const t = await pipeline.setupTenant();
-    const invoice = pipeline.xero.addInvoice({ status: "AUTHORISED", contact: { emailAddress: "unpaid@example.com" } });
+    const invoice = pipeline.xero.addInvoice({ Status: "AUTHORISED", Contact: { EmailAddress: "unpaid@example.com" } });
     const before = pipeline.hubspot.requests.length;
-    const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.invoiceID, tenantId: t.xeroTenantId }]);
+    const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
     const res = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signature } });
     expect(res.status).toBe(202);
     const job = await pipeline.waitForJob(t.apiKey, (res.json.jobIds as string[])[0]!, (j) => j.status === "COMPLETED");
@@ -67,10 +67,10 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
 
   it("accepts the same event twice as one job: the repeat answers 200 with the same ids", async () => {
     const t = await pipeline.setupTenant();
-    const invoice = pipeline.xero.addInvoice({ status: "AUTHORISED" });
-    const first = xeroDelivery(t.webhookKey, [{ resourceId: invoice.invoiceID, tenantId: t.xeroTenantId }]);
+    const invoice = pipeline.xero.addInvoice({ Status: "AUTHORISED" });
+    const first = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
     // Xero re-sends the same event in a new envelope (new entropy): same event, other bytes.
-    const again = xeroDelivery(t.webhookKey, [{ resourceId: invoice.invoiceID, tenantId: t.xeroTenantId }]);
+    const again = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
     const a = await pipeline.call("POST", t.webhookPath, { body: first.body, headers: { "x-xero-signature": first.signature } });
     const b = await pipeline.call("POST", t.webhookPath, { body: again.body, headers: { "x-xero-signature": again.signature } });
     expect(a.status).toBe(202);
@@ -81,12 +81,12 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
 
   it("turns a batch of events into one event and one job each", async () => {
     const t = await pipeline.setupTenant();
-    const a = pipeline.xero.addInvoice({ status: "AUTHORISED" });
-    const b = pipeline.xero.addInvoice({ status: "AUTHORISED" });
+    const a = pipeline.xero.addInvoice({ Status: "AUTHORISED" });
+    const b = pipeline.xero.addInvoice({ Status: "AUTHORISED" });
     const { body, signature } = xeroDelivery(t.webhookKey, [
-      { resourceId: a.invoiceID, tenantId: t.xeroTenantId },
-      { resourceId: b.invoiceID, tenantId: t.xeroTenantId },
-      { resourceId: b.invoiceID, tenantId: t.xeroTenantId, eventType: "CREATE" },
+      { resourceId: a.InvoiceID, tenantId: t.xeroTenantId },
+      { resourceId: b.InvoiceID, tenantId: t.xeroTenantId },
+      { resourceId: b.InvoiceID, tenantId: t.xeroTenantId, eventType: "CREATE" },
     ]);
     const res = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signature } });
     expect(res.status).toBe(202);
@@ -155,8 +155,8 @@ describe("the jobs API", () => {
   it("hides another tenant's job behind a 404 and lists only the caller's jobs", async () => {
     const a = await pipeline.setupTenant("Tenant A");
     const b = await pipeline.setupTenant("Tenant B");
-    const invoice = pipeline.xero.addInvoice({ status: "AUTHORISED" });
-    const { body, signature } = xeroDelivery(a.webhookKey, [{ resourceId: invoice.invoiceID, tenantId: a.xeroTenantId }]);
+    const invoice = pipeline.xero.addInvoice({ Status: "AUTHORISED" });
+    const { body, signature } = xeroDelivery(a.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: a.xeroTenantId }]);
     const res = await pipeline.call("POST", a.webhookPath, { body, headers: { "x-xero-signature": signature } });
     const jobId = (res.json.jobIds as string[])[0]!;
 
@@ -175,10 +175,10 @@ describe("the jobs API", () => {
 describe("retries", () => {
   it("retries a job whose HubSpot calls keep failing with 5xx, then marks it FAILED with the error", async () => {
     const t = await pipeline.setupTenant();
-    const invoice = pipeline.xero.addInvoice({ status: "PAID", contact: { emailAddress: "flaky@example.com" } });
+    const invoice = pipeline.xero.addInvoice({ Status: "PAID", Contact: { EmailAddress: "flaky@example.com" } });
     pipeline.hubspot.failAll({ status: 502 });
     try {
-      const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.invoiceID, tenantId: t.xeroTenantId }]);
+      const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
       const res = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signature } });
       const job = await pipeline.waitForJob(t.apiKey, (res.json.jobIds as string[])[0]!, (j) => j.status === "FAILED", 20_000);
       expect(job.attempts).toBe(5);
@@ -187,10 +187,10 @@ describe("retries", () => {
       // The Xero fetch ran once and was replayed from its memo on every retry.
       expect(steps.find((s) => s.name === "fetch-invoice")).toMatchObject({ status: "COMPLETED", attempt: 1 });
       expect(steps.find((s) => s.name === "find-or-create-contact")).toMatchObject({ status: "FAILED", attempt: 5 });
-      expect(pipeline.xero.count("GET", `/api.xro/2.0/Invoices/${invoice.invoiceID}`)).toBe(1);
+      expect(pipeline.xero.count("GET", `/api.xro/2.0/Invoices/${invoice.InvoiceID}`)).toBe(1);
       expect((await pipeline.queue.depth("jobs")).dead).toBeGreaterThanOrEqual(1);
     } finally {
-      pipeline.hubspot.failAll(null);
+      pipeline.hubspot.clearFailures();
     }
   });
 });

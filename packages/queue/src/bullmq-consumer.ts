@@ -21,6 +21,7 @@ export interface ConsumerSettings {
 
 /** A handler that is running now, and how to end it early. */
 interface Running {
+  jobId: string;
   controller: AbortController;
   /** Make the processor return without acking or failing the job. */
   abandon: () => void;
@@ -48,13 +49,16 @@ export function startBullmqConsumer<T>(
   settings: ConsumerSettings,
 ): Consumer {
   assertBullmqQueueName(queue);
+  // Keyed by BullMQ's per-fetch token, not the job id: after a lost lease the same job can be
+  // running twice in this process (the stale run and its redelivery).
   const running = new Map<string, Running>();
   // Set once a stop deadline passed: from then on every handler, even one that starts late
   // (fetched just before the stop), is abandoned instead of awaited.
   let abandoning = false;
 
-  const processor = async (job: Job<T>): Promise<void> => {
+  const processor = async (job: Job<T>, token?: string): Promise<void> => {
     const id = job.id ?? "";
+    const key = token ?? id;
     const controller = new AbortController();
     let abandon: () => void = () => undefined;
     // Rejecting with BullMQ's WaitingError while the worker is closing makes BullMQ leave the
@@ -64,9 +68,9 @@ export function startBullmqConsumer<T>(
     const abandoned = new Promise<never>((_, reject) => {
       abandon = () => reject(new WaitingError("abandoned: the consumer stopped before the handler finished"));
     });
-    const run: Running = { controller, abandon };
-    running.set(id, run);
-    if (abandoning) abandonRun(id, run);
+    const run: Running = { jobId: id, controller, abandon };
+    running.set(key, run);
+    if (abandoning) abandonRun(run);
     const delivery: Delivery<T> = {
       id,
       body: job.data,
@@ -76,16 +80,18 @@ export function startBullmqConsumer<T>(
     };
     try {
       // A job fetched after the deadline passed is handed straight back without running.
-      await (abandoning ? abandoned : Promise.race([abandoned, Promise.resolve().then(() => handler(delivery))]));
+      await (abandoning
+        ? abandoned
+        : Promise.race([abandoned, Promise.resolve().then(() => handler(delivery))]));
     } catch (thrown) {
       throw toError(thrown);
     } finally {
-      running.delete(id);
+      running.delete(key);
     }
   };
 
-  function abandonRun(id: string, run: Running): void {
-    run.controller.abort(new Error(`consumer of ${queue} stopped; message ${id} abandoned`));
+  function abandonRun(run: Running): void {
+    run.controller.abort(new Error(`consumer of ${queue} stopped; message ${run.jobId} abandoned`));
     run.abandon();
   }
 
@@ -111,7 +117,10 @@ export function startBullmqConsumer<T>(
   worker.on("error", settings.onError);
   // BullMQ reports a lost lease but lets the processor run on; the contract tells the handler.
   worker.on("lockRenewalFailed", (jobIds) => {
-    for (const jobId of jobIds) running.get(jobId)?.controller.abort(new Error(`lease lost for message ${jobId}`));
+    const lost = new Set(jobIds);
+    for (const run of running.values()) {
+      if (lost.has(run.jobId)) run.controller.abort(new Error(`lease lost for message ${run.jobId}`));
+    }
   });
 
   let closing: Promise<void> | undefined;
@@ -129,7 +138,7 @@ export function startBullmqConsumer<T>(
       if (options.timeoutMs !== undefined) {
         const timer = setTimeout(() => {
           abandoning = true;
-          for (const [id, run] of running) abandonRun(id, run);
+          for (const run of running.values()) abandonRun(run);
         }, options.timeoutMs);
         const clear = () => clearTimeout(timer);
         closing.then(clear, clear);

@@ -5,7 +5,13 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type ConsumerSettings, startBullmqConsumer } from "./bullmq-consumer.js";
-import { assertBullmqJobId, assertBullmqQueueName, type JobDefaults, toBulkJob, toDeadLetter } from "./bullmq-jobs.js";
+import {
+  assertBullmqJobId,
+  assertBullmqQueueName,
+  type JobDefaults,
+  toBulkJob,
+  toDeadLetter,
+} from "./bullmq-jobs.js";
 import { QueueUnavailableError } from "./errors.js";
 import { assertBackoff, assertConsumeOptions, assertMessages } from "./message-validation.js";
 import type {
@@ -99,7 +105,8 @@ export function createBullmqDriver(options: BullmqDriverOptions): QueueDriver {
     throw new TypeError('createBullmqDriver: prefix must be non-empty and without ":"');
   const timeoutMs = positiveInteger(options.enqueueTimeoutMs ?? 5_000, "enqueueTimeoutMs");
   const jitter = options.jitter ?? 0.1;
-  if (!(Number.isFinite(jitter) && jitter >= 0)) throw new RangeError("createBullmqDriver: jitter must be a finite number ≥ 0");
+  if (!(Number.isFinite(jitter) && jitter >= 0))
+    throw new RangeError("createBullmqDriver: jitter must be a finite number ≥ 0");
   const report = onceReporter(options.onError ?? ((error) => console.error("[@zixly/queue]", error)));
   const consumerSettings: ConsumerSettings = {
     connection: options.connection,

@@ -106,6 +106,25 @@ describe("bullmq driver: Redis outage", () => {
     expect(await driver.depth(queue)).toEqual({ waiting: 0, active: 0, delayed: 0, dead: 0 });
   });
 
+  it("stops a consumer promptly while Redis is down", async () => {
+    const queue = randomUUID();
+    const driver = driverFor(redis.url, "stop-outage");
+    const seen: string[] = [];
+    const consumer = driver.consume<number>(queue, async (d) => void seen.push(d.id), { concurrency: 2 });
+    consumers.push(consumer);
+    await driver.enqueue(queue, [{ id: "warm-up", body: 1 }]);
+    await waitFor(() => seen.length === 1, 10_000, "the consumer to run");
+    await redis.kill();
+    try {
+      const started = Date.now();
+      await consumer.stop({ timeoutMs: 1_000 });
+      await driver.close({ timeoutMs: 1_000 });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await redis.start();
+    }
+  });
+
   it("rejects enqueue within enqueueTimeoutMs when Redis was never reachable", async () => {
     const driver = driverFor(`redis://127.0.0.1:${await freePort()}`, "nowhere", 1_500);
     const attempt = await timeRejection(driver.enqueue("q", [{ id: "lost", body: 1 }]));

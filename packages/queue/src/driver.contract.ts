@@ -470,6 +470,31 @@ export function describeQueueDriver(
         expect(await driver.depth(queue)).toEqual(EMPTY);
       });
 
+      it("a later stop() with a deadline cuts short a drain stuck on a hung handler", async () => {
+        await driver.enqueue(queue, [{ id: "hung", body: 1 }]);
+        const started = deferred();
+        let signal: AbortSignal | undefined;
+        const consumer = driver.consume<number>(
+          queue,
+          (d) => {
+            signal = d.signal;
+            started.resolve();
+            return new Promise<void>(() => undefined);
+          },
+          { concurrency: 1 },
+        );
+        await started.promise;
+        let drained = false;
+        const draining = consumer.stop().then(() => {
+          drained = true;
+        });
+        await sleep(QUIET_MS);
+        expect(drained).toBe(false);
+        await consumer.stop({ timeoutMs: 0 });
+        await draining;
+        expect(signal?.aborted).toBe(true);
+      });
+
       it("close() drains every consumer before it resolves", async () => {
         await driver.enqueue(queue, [
           { id: "d-1", body: 1 },

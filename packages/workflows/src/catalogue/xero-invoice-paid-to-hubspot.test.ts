@@ -26,10 +26,14 @@ function invoice(overrides: Partial<XeroInvoice> = {}): XeroInvoice {
 function fakes(inv: XeroInvoice, existing: { id: string } | null) {
   const xero = { getInvoice: vi.fn(async () => inv), getContact: vi.fn() } as unknown as XeroConnector;
   const hubspot = {
-    findContactByEmail: vi.fn(async () => (existing ? { id: existing.id, email: inv.contact.email, properties: {} } : null)),
-    createContact: vi.fn(async () => ({ id: "hs-new", email: inv.contact.email, properties: {} })),
+    findContactByEmail: vi.fn(),
+    createContact: vi.fn(),
     updateContact: vi.fn(async (id: string) => ({ id, email: inv.contact.email, properties: {} })),
-    upsertContactByEmail: vi.fn(),
+    upsertContactByEmail: vi.fn(async () =>
+      existing
+        ? { id: existing.id, email: inv.contact.email, properties: {}, created: false }
+        : { id: "hs-new", email: inv.contact.email, properties: {}, created: true },
+    ),
   } as unknown as HubspotConnector;
   return { xero, hubspot };
 }
@@ -58,7 +62,7 @@ describe("xero-invoice-paid-to-hubspot", () => {
     const store = createMemoryStepStore();
     const result = await run(connectors, store);
     expect(result).toEqual({ invoiceId: "inv-1", contactId: "hs-9", contactCreated: false });
-    expect(connectors.hubspot.createContact).not.toHaveBeenCalled();
+    expect(connectors.hubspot.upsertContactByEmail).toHaveBeenCalledWith({ email: "ap@ridgeway.example" });
     expect(connectors.hubspot.updateContact).toHaveBeenCalledTimes(1);
     expect(vi.mocked(connectors.hubspot.updateContact).mock.calls[0]?.[1]).toMatchObject({
       xero_last_paid_invoice_number: "INV-0001",
@@ -73,13 +77,13 @@ describe("xero-invoice-paid-to-hubspot", () => {
   it("creates the contact when HubSpot has none", async () => {
     const connectors = fakes(invoice(), null);
     await expect(run(connectors)).resolves.toMatchObject({ contactId: "hs-new", contactCreated: true });
-    expect(connectors.hubspot.createContact).toHaveBeenCalledWith({ email: "ap@ridgeway.example", firstname: "Ana", lastname: "Reid" });
+    expect(vi.mocked(connectors.hubspot.updateContact).mock.calls[0]?.[1]).toMatchObject({ firstname: "Ana", lastname: "Reid" });
   });
 
   it("skips an unpaid invoice without touching HubSpot", async () => {
     const connectors = fakes(invoice({ status: "AUTHORISED" }), null);
     await expect(run(connectors)).resolves.toMatchObject({ skipped: "invoice not paid" });
-    expect(connectors.hubspot.findContactByEmail).not.toHaveBeenCalled();
+    expect(connectors.hubspot.upsertContactByEmail).not.toHaveBeenCalled();
     expect(connectors.hubspot.updateContact).not.toHaveBeenCalled();
   });
 
@@ -90,7 +94,7 @@ describe("xero-invoice-paid-to-hubspot", () => {
     await expect(run(connectors, store, 1)).rejects.toThrow("HubSpot 502");
     await run(connectors, store, 2);
     expect(connectors.xero.getInvoice).toHaveBeenCalledTimes(1);
-    expect(connectors.hubspot.findContactByEmail).toHaveBeenCalledTimes(1);
+    expect(connectors.hubspot.upsertContactByEmail).toHaveBeenCalledTimes(1);
     expect(connectors.hubspot.updateContact).toHaveBeenCalledTimes(2);
   });
 

@@ -37,18 +37,17 @@ export const xeroInvoicePaidToHubspot = defineWorkflow({
       return { skipped: "invoice contact has no email address", invoiceId: invoice.id };
     }
 
+    // Upsert without properties: finds the contact, or creates it (a racing create's 409 is
+    // resolved to the existing contact), and never writes to an existing one here.
     const contact = await step.run("find-or-create-contact", async () => {
-      const found = await connectors.hubspot.findContactByEmail(email);
-      if (found) return { id: found.id, created: false };
-      const properties: Record<string, string> = { email };
-      if (invoice.contact.firstName) properties.firstname = invoice.contact.firstName;
-      if (invoice.contact.lastName) properties.lastname = invoice.contact.lastName;
-      const created = await connectors.hubspot.createContact(properties);
-      return { id: created.id, created: true };
+      const found = await connectors.hubspot.upsertContactByEmail({ email });
+      return { id: found.id, created: found.created };
     });
 
+    // The single write to the contact: payment details, plus the name when we just created it.
     await step.run("mark-contact-paid", () =>
       connectors.hubspot.updateContact(contact.id, {
+        ...(contact.created ? nameProperties(invoice.contact) : {}),
         [hubspotPaymentProperties.invoiceNumber]: invoice.number ?? invoice.id,
         [hubspotPaymentProperties.amountPaid]: String(invoice.amountPaid),
         [hubspotPaymentProperties.currency]: invoice.currency ?? "",
@@ -60,3 +59,10 @@ export const xeroInvoicePaidToHubspot = defineWorkflow({
     return { invoiceId: invoice.id, contactId: contact.id, contactCreated: contact.created };
   },
 });
+
+function nameProperties(contact: { firstName: string | null; lastName: string | null }): Record<string, string> {
+  const properties: Record<string, string> = {};
+  if (contact.firstName) properties.firstname = contact.firstName;
+  if (contact.lastName) properties.lastname = contact.lastName;
+  return properties;
+}
