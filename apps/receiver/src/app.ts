@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import type { ReceiverDeps } from "./http/context.js";
 import { requestContext } from "./http/context.js";
+import { createReceiverMetrics } from "./http/metrics.js";
 import { errorHandler, unknownRoute } from "./http/errors.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { endpointRoutes } from "./routes/endpoints.js";
@@ -13,11 +14,16 @@ import { webhookRoutes } from "./routes/webhooks.js";
 const API_BODY_LIMIT = "100kb";
 
 /** Builds the receiver's Express app: webhooks, the admin/jobs API, health. No I/O at build time. */
-export function createReceiverApp(deps: ReceiverDeps): Express {
+export function createReceiverApp(input: ReceiverDeps): Express {
+  const deps = { ...input, metrics: input.metrics ?? createReceiverMetrics(input) };
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(requestContext(deps.log));
+  app.use(deps.metrics.httpMiddleware);
+  app.get("/metrics", async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
 
   app.use(healthRoutes(deps));
   // Webhooks first, before any JSON parser: signatures are computed over the raw bytes.

@@ -5,6 +5,7 @@ import type { QueueDriver } from "@zixly/queue";
 import type { WorkflowRegistry } from "@zixly/workflows";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
+import type { ReceiverMetrics } from "./metrics.js";
 
 /** Everything the HTTP layer needs, passed in (no module reads the environment). */
 export interface ReceiverDeps {
@@ -13,6 +14,8 @@ export interface ReceiverDeps {
   registry: WorkflowRegistry;
   secretBox: SecretBox;
   log: Logger;
+  /** Created by the app when not given; pass one to read metrics in tests. */
+  metrics?: ReceiverMetrics;
   config: {
     adminToken: string;
     /** Base URL senders use; defaults to the request's own origin. */

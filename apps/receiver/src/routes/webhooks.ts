@@ -1,7 +1,8 @@
-import express, { Router } from "express";
+import express, { type ErrorRequestHandler, Router } from "express";
 import { enqueueJobs } from "../ingest/enqueue-jobs.js";
 import { persistEvents } from "../ingest/persist-events.js";
 import type { ReceiverDeps } from "../http/context.js";
+import type { ReceiverMetrics } from "../http/metrics.js";
 import { HttpError, notFound } from "../http/errors.js";
 import { isUuid } from "../http/validate.js";
 import { WebhookPayloadError, WebhookVerificationError, getSource } from "../sources/index.js";
@@ -12,8 +13,8 @@ import { baseUrlOf } from "./endpoints.js";
  * persist events and jobs in one transaction, then enqueue. Answers `202 { eventIds, jobIds }`
  * (or `200` with the original ids for a delivery already accepted).
  */
-export function webhookRoutes(deps: ReceiverDeps): Router {
-  const { prisma, queue, registry, secretBox } = deps;
+export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics }): Router {
+  const { prisma, queue, registry, secretBox, metrics } = deps;
   const router = Router();
 
   router.post(
@@ -52,14 +53,19 @@ export function webhookRoutes(deps: ReceiverDeps): Router {
         );
       } catch (err) {
         if (err instanceof WebhookVerificationError) {
+          metrics.webhook(endpoint.source, "bad_signature");
           req.log.warn({ endpointId, source: endpoint.source }, "webhook signature did not verify");
           throw new HttpError(401, "invalid_signature", err.message);
         }
-        if (err instanceof WebhookPayloadError) throw new HttpError(400, err.code, err.message);
+        if (err instanceof WebhookPayloadError) {
+          metrics.webhook(endpoint.source, "invalid");
+          throw new HttpError(400, err.code, err.message);
+        }
         throw err;
       }
 
       if (result.kind === "reply") {
+        metrics.webhook(endpoint.source, result.outcome);
         res.status(result.status).set(result.headers ?? {});
         res.send(result.body ?? "");
         return;
@@ -80,6 +86,8 @@ export function webhookRoutes(deps: ReceiverDeps): Router {
           req.log.warn({ err, jobIds: persisted.newJobs.map((j) => j.id) }, "queue unavailable; jobs left to the outbox relay");
         }
       }
+      metrics.webhook(endpoint.source, persisted.duplicate ? "duplicate" : "accepted", Math.max(1, persisted.eventIds.length));
+      metrics.jobsQueued(persisted.newJobs.map((j) => j.workflow));
       req.log.info(
         { endpointId, source: endpoint.source, eventIds: persisted.eventIds, jobIds: persisted.jobIds, duplicate: persisted.duplicate },
         persisted.duplicate ? "webhook delivery repeated an accepted event" : "webhook accepted",
@@ -87,6 +95,16 @@ export function webhookRoutes(deps: ReceiverDeps): Router {
       res.status(persisted.duplicate ? 200 : 202).json({ eventIds: persisted.eventIds, jobIds: persisted.jobIds });
     },
   );
+
+  // Bodies the parser refused (too large, unreadable) count as invalid deliveries.
+  router.use(((err, req, _res, next) => {
+    const type = (err as { type?: string }).type;
+    if (type === "entity.too.large" || type === "request.aborted" || type === "encoding.unsupported") {
+      metrics.webhook("unknown", "invalid");
+      req.log.warn({ type }, "webhook body refused");
+    }
+    next(err);
+  }) as ErrorRequestHandler);
 
   return router;
 }

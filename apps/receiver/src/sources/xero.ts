@@ -36,6 +36,14 @@ export function xeroEventKey(e: XeroWebhookEvent): string {
   return sha256Hex([e.tenantId, e.eventCategory, e.eventType, e.resourceId, e.eventDateUtc].join("\n"));
 }
 
+/** Xero's verbs (CREATE, UPDATE) become the past tense Zixly's triggers use: `invoice.updated`. */
+const pastTense: Record<string, string> = { CREATE: "created", UPDATE: "updated", DELETE: "deleted" };
+
+export function xeroEventType(e: Pick<XeroWebhookEvent, "eventCategory" | "eventType">): string {
+  const verb = pastTense[e.eventType.toUpperCase()] ?? e.eventType.toLowerCase();
+  return `${e.eventCategory.toLowerCase()}.${verb}`;
+}
+
 function isEmptyBatch(rawBody: Buffer): boolean {
   try {
     const parsed = JSON.parse(rawBody.toString("utf8")) as { events?: unknown };
@@ -78,7 +86,7 @@ export const xeroSource: WebhookSource = {
 
     const events: WorkflowEvent[] = payload.data.events.map((e) => ({
       source: "xero",
-      type: `${e.eventCategory}.${e.eventType}`.toLowerCase(),
+      type: xeroEventType(e),
       id: xeroEventKey(e),
       accountId: e.tenantId,
       occurredAt: toIsoUtc(e.eventDateUtc),
