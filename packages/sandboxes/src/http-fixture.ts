@@ -47,6 +47,8 @@ export interface SandboxControls {
   clearFailures(): void;
   /** How many logged requests match a method and a path pattern (`:name` segments match one segment). */
   count(method: string, pathPattern: string): number;
+  /** Delay every answer by `ms` (a slow vendor; 0 turns it off). */
+  setLatency(ms: number): void;
 }
 
 /** A running sandbox server. */
@@ -146,6 +148,7 @@ export function createSandboxApp(options: {
 }): { app: Express; controls: SandboxControls } {
   const requests: RecordedRequest[] = [];
   let failures: PendingFailure[] = [];
+  let latencyMs = 0;
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -154,7 +157,8 @@ export function createSandboxApp(options: {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("error", next);
-    req.on("end", () => {
+    req.on("end", () => (latencyMs > 0 ? setTimeout(handle, latencyMs) : handle()));
+    const handle = () => {
       const raw = Buffer.concat(chunks).toString("utf8");
       const parsed = parseBody(raw, req.headers["content-type"]);
       const body = parsed.ok ? parsed.value : parsed.raw;
@@ -189,7 +193,7 @@ export function createSandboxApp(options: {
         return;
       }
       next();
-    });
+    };
   });
 
   const controls: SandboxControls = {
@@ -202,6 +206,9 @@ export function createSandboxApp(options: {
     },
     clearFailures() {
       failures = [];
+    },
+    setLatency(ms) {
+      latencyMs = Math.max(0, ms);
     },
     count(method, pathPattern) {
       return requests.filter((r) => r.method === method.toUpperCase() && matchesPath(pathPattern, r.path))
