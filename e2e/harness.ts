@@ -7,7 +7,12 @@ import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core"
 import { createTestDatabase } from "@zixly/db/testing";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
 import { createReceiverApp, startOutboxRelay } from "@zixly/receiver";
-import { HUBSPOT_SANDBOX_DEFAULTS, XERO_SANDBOX_DEFAULTS, createHubspotSandbox, createXeroSandbox } from "@zixly/sandboxes";
+import {
+  createHubspotSandbox,
+  createXeroSandbox,
+  HUBSPOT_SANDBOX_DEFAULTS,
+  XERO_SANDBOX_DEFAULTS,
+} from "@zixly/sandboxes";
 import { startWorker } from "@zixly/worker";
 import { createWorkflowRegistry, workflows } from "@zixly/workflows";
 
@@ -64,7 +69,11 @@ export async function startPipeline(options: PipelineOptions = {}) {
           ...workerConfig,
         });
 
-  async function call(method: string, path: string, init: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  async function call(
+    method: string,
+    path: string,
+    init: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...init.headers };
     if (init.token) headers.authorization = `Bearer ${init.token}`;
     let body: string | Buffer | undefined;
@@ -81,7 +90,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
     } catch {
       json = undefined;
     }
-    return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> & { error?: { code: string; message: string } } };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      json: json as Record<string, unknown> & { error?: { code: string; message: string } },
+    };
   }
 
   /** A tenant with an ADMIN key, a Xero endpoint, and Xero + HubSpot connections to the sandboxes. */
@@ -90,7 +104,10 @@ export async function startPipeline(options: PipelineOptions = {}) {
     if (tenant.status !== 201) throw new Error(`tenant: ${tenant.status} ${tenant.text}`);
     const apiKey = tenant.json.apiKey as string;
     const webhookKey = randomBytes(48).toString("base64");
-    const endpoint = await call("POST", "/api/endpoints", { token: apiKey, body: { source: "xero", name: "Xero", secret: webhookKey } });
+    const endpoint = await call("POST", "/api/endpoints", {
+      token: apiKey,
+      body: { source: "xero", name: "Xero", secret: webhookKey },
+    });
     if (endpoint.status !== 201) throw new Error(`endpoint: ${endpoint.status} ${endpoint.text}`);
     const xeroTenantId = randomUUID();
     xero.state.tenants.push({ tenantId: xeroTenantId, tenantName: name });
@@ -114,7 +131,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
     };
   }
 
-  async function waitForJob(token: string, jobId: string, done: (job: Record<string, unknown>) => boolean, timeoutMs = 15_000) {
+  async function waitForJob(
+    token: string,
+    jobId: string,
+    done: (job: Record<string, unknown>) => boolean,
+    timeoutMs = 15_000,
+  ) {
     const deadline = Date.now() + timeoutMs;
     let last: Record<string, unknown> | undefined;
     while (Date.now() < deadline) {
@@ -123,7 +145,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
       if (res.status === 200 && done(res.json)) return res.json;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`job ${jobId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+    throw new Error(
+      `job ${jobId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`,
+    );
   }
 
   return {
@@ -149,7 +173,10 @@ export async function startPipeline(options: PipelineOptions = {}) {
 }
 
 /** A Xero webhook body for one invoice event, and its `x-xero-signature` under `key`. */
-export function xeroDelivery(key: string, events: Array<{ resourceId: string; tenantId: string; eventDateUtc?: string; eventType?: string }>) {
+export function xeroDelivery(
+  key: string,
+  events: Array<{ resourceId: string; tenantId: string; eventDateUtc?: string; eventType?: string }>,
+) {
   const body = JSON.stringify({
     events: events.map((e) => ({
       resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${e.resourceId}`,
@@ -167,4 +194,5 @@ export function xeroDelivery(key: string, events: Array<{ resourceId: string; te
   return { body, signature: signXero(key, body) };
 }
 
-export const signXero = (key: string, body: string | Buffer): string => createHmac("sha256", key).update(body).digest("base64");
+export const signXero = (key: string, body: string | Buffer): string =>
+  createHmac("sha256", key).update(body).digest("base64");

@@ -10,16 +10,24 @@ afterAll(async () => {
 });
 
 async function counts() {
-  const [events, jobs] = await Promise.all([pipeline.db.prisma.webhookEvent.count(), pipeline.db.prisma.job.count()]);
+  const [events, jobs] = await Promise.all([
+    pipeline.db.prisma.webhookEvent.count(),
+    pipeline.db.prisma.job.count(),
+  ]);
   return { events, jobs };
 }
 
 describe("signed Xero webhook → queue → worker → Postgres", () => {
   it("completes a PAID invoice: step timeline, related records, one HubSpot contact update", async () => {
     const t = await pipeline.setupTenant();
-    const invoice = pipeline.xero.addInvoice({ Status: "PAID", Contact: { EmailAddress: "ap@ridgeway.example" } });
+    const invoice = pipeline.xero.addInvoice({
+      Status: "PAID",
+      Contact: { EmailAddress: "ap@ridgeway.example" },
+    });
     const contact = pipeline.hubspot.addContact({ email: "ap@ridgeway.example", firstname: "Ana" });
-    const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
+    const { body, signature } = xeroDelivery(t.webhookKey, [
+      { resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId },
+    ]);
 
     const res = await pipeline.call("POST", t.webhookPath, {
       body,
@@ -30,7 +38,11 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
     const jobIds = res.json.jobIds as string[];
     expect(jobIds).toHaveLength(1);
 
-    const job = await pipeline.waitForJob(t.apiKey, jobIds[0]!, (j) => j.status === "COMPLETED" || j.status === "FAILED");
+    const job = await pipeline.waitForJob(
+      t.apiKey,
+      jobIds[0]!,
+      (j) => j.status === "COMPLETED" || j.status === "FAILED",
+    );
     expect(job).toMatchObject({
       status: "COMPLETED",
       workflow: "xero-invoice-paid-to-hubspot",
@@ -55,12 +67,24 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
 
   it("completes an unpaid invoice as skipped, without writing to HubSpot", async () => {
     const t = await pipeline.setupTenant();
-    const invoice = pipeline.xero.addInvoice({ Status: "AUTHORISED", Contact: { EmailAddress: "unpaid@example.com" } });
+    const invoice = pipeline.xero.addInvoice({
+      Status: "AUTHORISED",
+      Contact: { EmailAddress: "unpaid@example.com" },
+    });
     const before = pipeline.hubspot.requests.length;
-    const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
-    const res = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signature } });
+    const { body, signature } = xeroDelivery(t.webhookKey, [
+      { resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId },
+    ]);
+    const res = await pipeline.call("POST", t.webhookPath, {
+      body,
+      headers: { "x-xero-signature": signature },
+    });
     expect(res.status).toBe(202);
-    const job = await pipeline.waitForJob(t.apiKey, (res.json.jobIds as string[])[0]!, (j) => j.status === "COMPLETED");
+    const job = await pipeline.waitForJob(
+      t.apiKey,
+      (res.json.jobIds as string[])[0]!,
+      (j) => j.status === "COMPLETED",
+    );
     expect(job.result).toMatchObject({ skipped: "invoice not paid" });
     expect(pipeline.hubspot.requests.length).toBe(before);
   });
@@ -71,8 +95,14 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
     const first = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
     // Xero re-sends the same event in a new envelope (new entropy): same event, other bytes.
     const again = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
-    const a = await pipeline.call("POST", t.webhookPath, { body: first.body, headers: { "x-xero-signature": first.signature } });
-    const b = await pipeline.call("POST", t.webhookPath, { body: again.body, headers: { "x-xero-signature": again.signature } });
+    const a = await pipeline.call("POST", t.webhookPath, {
+      body: first.body,
+      headers: { "x-xero-signature": first.signature },
+    });
+    const b = await pipeline.call("POST", t.webhookPath, {
+      body: again.body,
+      headers: { "x-xero-signature": again.signature },
+    });
     expect(a.status).toBe(202);
     expect(b.status).toBe(200);
     expect(b.json).toEqual(a.json);
@@ -88,7 +118,10 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
       { resourceId: b.InvoiceID, tenantId: t.xeroTenantId },
       { resourceId: b.InvoiceID, tenantId: t.xeroTenantId, eventType: "CREATE" },
     ]);
-    const res = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signature } });
+    const res = await pipeline.call("POST", t.webhookPath, {
+      body,
+      headers: { "x-xero-signature": signature },
+    });
     expect(res.status).toBe(202);
     expect(res.json.eventIds).toHaveLength(3);
     // invoice.create matches no workflow: stored, no job.
@@ -103,12 +136,18 @@ describe("what the receiver refuses", () => {
     const depthBefore = await pipeline.queue.depth("jobs");
     const { body } = xeroDelivery(t.webhookKey, [{ resourceId: "inv-x", tenantId: t.xeroTenantId }]);
     for (const signature of [signXero("not-the-key", body), "", "garbage"]) {
-      const res = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signature } });
+      const res = await pipeline.call("POST", t.webhookPath, {
+        body,
+        headers: { "x-xero-signature": signature },
+      });
       expect(res.status).toBe(401);
       expect(res.json.error?.code).toBe("invalid_signature");
     }
     const tampered = `${body.slice(0, -1)} }`;
-    const res = await pipeline.call("POST", t.webhookPath, { body: tampered, headers: { "x-xero-signature": signXero(t.webhookKey, body) } });
+    const res = await pipeline.call("POST", t.webhookPath, {
+      body: tampered,
+      headers: { "x-xero-signature": signXero(t.webhookKey, body) },
+    });
     expect(res.status).toBe(401);
     expect(await counts()).toEqual(before);
     expect(await pipeline.queue.depth("jobs")).toEqual(depthBefore);
@@ -117,11 +156,22 @@ describe("what the receiver refuses", () => {
   it("answers Xero's intent-to-receive: 200 when signed right, 401 when not, empty bodies", async () => {
     const t = await pipeline.setupTenant();
     const before = await counts();
-    const body = JSON.stringify({ events: [], firstEventSequence: 0, lastEventSequence: 0, entropy: "YSXCMKAQBJOEMGUZEPFZ" });
-    const good = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signXero(t.webhookKey, body) } });
+    const body = JSON.stringify({
+      events: [],
+      firstEventSequence: 0,
+      lastEventSequence: 0,
+      entropy: "YSXCMKAQBJOEMGUZEPFZ",
+    });
+    const good = await pipeline.call("POST", t.webhookPath, {
+      body,
+      headers: { "x-xero-signature": signXero(t.webhookKey, body) },
+    });
     expect(good.status).toBe(200);
     expect(good.text).toBe("");
-    const bad = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signXero("wrong", body) } });
+    const bad = await pipeline.call("POST", t.webhookPath, {
+      body,
+      headers: { "x-xero-signature": signXero("wrong", body) },
+    });
     expect(bad.status).toBe(401);
     expect(bad.text).toBe("");
     expect(await counts()).toEqual(before);
@@ -130,16 +180,25 @@ describe("what the receiver refuses", () => {
   it("answers 400 to malformed JSON, 413 to an oversized body and 404 to an unknown endpoint", async () => {
     const t = await pipeline.setupTenant();
     const malformed = '{"events": [';
-    const res400 = await pipeline.call("POST", t.webhookPath, { body: malformed, headers: { "x-xero-signature": signXero(t.webhookKey, malformed) } });
+    const res400 = await pipeline.call("POST", t.webhookPath, {
+      body: malformed,
+      headers: { "x-xero-signature": signXero(t.webhookKey, malformed) },
+    });
     expect(res400.status).toBe(400);
     expect(res400.json.error?.code).toBe("malformed_json");
 
     const notXero = JSON.stringify({ hello: "world" });
-    const res400b = await pipeline.call("POST", t.webhookPath, { body: notXero, headers: { "x-xero-signature": signXero(t.webhookKey, notXero) } });
+    const res400b = await pipeline.call("POST", t.webhookPath, {
+      body: notXero,
+      headers: { "x-xero-signature": signXero(t.webhookKey, notXero) },
+    });
     expect(res400b.status).toBe(400);
 
     const huge = JSON.stringify({ events: [], pad: "x".repeat(1024 * 1024) });
-    const res413 = await pipeline.call("POST", t.webhookPath, { body: huge, headers: { "x-xero-signature": signXero(t.webhookKey, huge) } });
+    const res413 = await pipeline.call("POST", t.webhookPath, {
+      body: huge,
+      headers: { "x-xero-signature": signXero(t.webhookKey, huge) },
+    });
     expect(res413.status).toBe(413);
     expect(res413.json.error?.code).toBe("payload_too_large");
 
@@ -156,8 +215,13 @@ describe("the jobs API", () => {
     const a = await pipeline.setupTenant("Tenant A");
     const b = await pipeline.setupTenant("Tenant B");
     const invoice = pipeline.xero.addInvoice({ Status: "AUTHORISED" });
-    const { body, signature } = xeroDelivery(a.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: a.xeroTenantId }]);
-    const res = await pipeline.call("POST", a.webhookPath, { body, headers: { "x-xero-signature": signature } });
+    const { body, signature } = xeroDelivery(a.webhookKey, [
+      { resourceId: invoice.InvoiceID, tenantId: a.xeroTenantId },
+    ]);
+    const res = await pipeline.call("POST", a.webhookPath, {
+      body,
+      headers: { "x-xero-signature": signature },
+    });
     const jobId = (res.json.jobIds as string[])[0]!;
 
     expect((await pipeline.call("GET", `/api/jobs/${jobId}`, { token: a.apiKey })).status).toBe(200);
@@ -175,18 +239,37 @@ describe("the jobs API", () => {
 describe("retries", () => {
   it("retries a job whose HubSpot calls keep failing with 5xx, then marks it FAILED with the error", async () => {
     const t = await pipeline.setupTenant();
-    const invoice = pipeline.xero.addInvoice({ Status: "PAID", Contact: { EmailAddress: "flaky@example.com" } });
+    const invoice = pipeline.xero.addInvoice({
+      Status: "PAID",
+      Contact: { EmailAddress: "flaky@example.com" },
+    });
     pipeline.hubspot.failAll({ status: 502 });
     try {
-      const { body, signature } = xeroDelivery(t.webhookKey, [{ resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId }]);
-      const res = await pipeline.call("POST", t.webhookPath, { body, headers: { "x-xero-signature": signature } });
-      const job = await pipeline.waitForJob(t.apiKey, (res.json.jobIds as string[])[0]!, (j) => j.status === "FAILED", 20_000);
+      const { body, signature } = xeroDelivery(t.webhookKey, [
+        { resourceId: invoice.InvoiceID, tenantId: t.xeroTenantId },
+      ]);
+      const res = await pipeline.call("POST", t.webhookPath, {
+        body,
+        headers: { "x-xero-signature": signature },
+      });
+      const job = await pipeline.waitForJob(
+        t.apiKey,
+        (res.json.jobIds as string[])[0]!,
+        (j) => j.status === "FAILED",
+        20_000,
+      );
       expect(job.attempts).toBe(5);
       expect(job.error).toMatchObject({ message: expect.stringMatching(/502/), retryable: true });
       const steps = job.steps as Array<{ name: string; status: string; attempt: number }>;
       // The Xero fetch ran once and was replayed from its memo on every retry.
-      expect(steps.find((s) => s.name === "fetch-invoice")).toMatchObject({ status: "COMPLETED", attempt: 1 });
-      expect(steps.find((s) => s.name === "find-or-create-contact")).toMatchObject({ status: "FAILED", attempt: 5 });
+      expect(steps.find((s) => s.name === "fetch-invoice")).toMatchObject({
+        status: "COMPLETED",
+        attempt: 1,
+      });
+      expect(steps.find((s) => s.name === "find-or-create-contact")).toMatchObject({
+        status: "FAILED",
+        attempt: 5,
+      });
       expect(pipeline.xero.count("GET", `/api.xro/2.0/Invoices/${invoice.InvoiceID}`)).toBe(1);
       expect((await pipeline.queue.depth("jobs")).dead).toBeGreaterThanOrEqual(1);
     } finally {

@@ -2,7 +2,7 @@
 // TypeScript sources, so process-level behaviour (signals, exit codes) is tested as deployed.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { REDIS_URL, type Pipeline } from "./harness.js";
+import { type Pipeline, REDIS_URL } from "./harness.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -44,7 +44,11 @@ export function spawnWorker(pipeline: Pipeline, env: Record<string, string> = {}
   return { child, output: () => output, exited };
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -16,7 +16,9 @@ if (!existsSync(envFile)) {
     .replace(/^ZIXLY_ENCRYPTION_KEY=$/m, `ZIXLY_ENCRYPTION_KEY=k1:${randomBytes(32).toString("base64")}`)
     .replace(/^ZIXLY_ADMIN_TOKEN=$/m, `ZIXLY_ADMIN_TOKEN=${randomBytes(24).toString("hex")}`);
   writeFileSync(envFile, example, { mode: 0o600 });
-  console.log("[start] wrote .env with a generated encryption key and admin token (see ZIXLY_ADMIN_TOKEN there)");
+  console.log(
+    "[start] wrote .env with a generated encryption key and admin token (see ZIXLY_ADMIN_TOKEN there)",
+  );
 }
 
 const fileEnv = {};
@@ -27,7 +29,10 @@ for (const line of readFileSync(envFile, "utf8").split("\n")) {
 // Variables already set in the environment win over .env.
 const env = { ...fileEnv, ...process.env };
 
-const migrate = spawnSync(process.execPath, [join(root, "packages/db/dist/cli/migrate.js")], { env, stdio: "inherit" });
+const migrate = spawnSync(process.execPath, [join(root, "packages/db/dist/cli/migrate.js")], {
+  env,
+  stdio: "inherit",
+});
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const children = [

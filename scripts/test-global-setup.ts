@@ -24,6 +24,8 @@ export default async function setup(): Promise<void> {
   if (!(await reachable(pg.hostname, Number(pg.port || 5432)))) missing.push(`PostgreSQL at ${pg.host}`);
   if (!(await reachable(redis.hostname, Number(redis.port || 6379)))) missing.push(`Redis at ${redis.host}`);
   if (missing.length > 0) {
-    throw new Error(`Integration tests need ${missing.join(" and ")}; start them (see README) or set TEST_DATABASE_URL / TEST_REDIS_URL.`);
+    throw new Error(
+      `Integration tests need ${missing.join(" and ")}; start them (see README) or set TEST_DATABASE_URL / TEST_REDIS_URL.`,
+    );
   }
 }

@@ -1,8 +1,8 @@
 import express, { type Express } from "express";
 import type { ReceiverDeps } from "./http/context.js";
 import { requestContext } from "./http/context.js";
-import { createReceiverMetrics } from "./http/metrics.js";
 import { errorHandler, unknownRoute } from "./http/errors.js";
+import { createReceiverMetrics } from "./http/metrics.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { endpointRoutes } from "./routes/endpoints.js";
 import { healthRoutes } from "./routes/health.js";

@@ -1,7 +1,8 @@
 import { z } from "zod";
 
 /** A comma-free, non-empty string that must be present. */
-const required = (what: string) => z.string({ error: `is required (${what})` }).min(1, `is required (${what})`);
+const required = (what: string) =>
+  z.string({ error: `is required (${what})` }).min(1, `is required (${what})`);
 
 /**
  * The receiver's configuration, read once at start-up from the environment (12-factor).
@@ -28,7 +29,11 @@ export const ReceiverEnv = z.object({
    */
   ZIXLY_ENCRYPTION_KEY: required("base64 of 32 random bytes, e.g. `openssl rand -base64 32`"),
   /** Largest webhook body accepted, in bytes (larger → 413). */
-  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /** How often the outbox relay looks for accepted jobs the queue has not taken yet. */
   OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
   /** Pino log level. */

@@ -11,5 +11,5 @@
 export { createReceiverApp } from "./app.js";
 export { loadReceiverEnv, type ReceiverEnv } from "./env.js";
 export type { ReceiverDeps } from "./http/context.js";
-export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./ingest/outbox-relay.js";
+export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from "./ingest/outbox-relay.js";
 export { xeroEventKey } from "./sources/xero.js";

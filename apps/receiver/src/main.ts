@@ -27,7 +27,11 @@ async function main(): Promise<void> {
     registry,
     secretBox,
     log,
-    config: { adminToken: env.ZIXLY_ADMIN_TOKEN, publicBaseUrl: env.PUBLIC_BASE_URL, maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES },
+    config: {
+      adminToken: env.ZIXLY_ADMIN_TOKEN,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    },
   });
   const relay = startOutboxRelay({ prisma, queue, registry, log, intervalMs: env.OUTBOX_RELAY_INTERVAL_MS });
   const server = app.listen(env.PORT, () => {

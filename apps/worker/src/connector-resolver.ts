@@ -1,6 +1,6 @@
+import { type ConnectorCall, createHubspotConnector, createXeroConnector } from "@zixly/connectors";
 import { NonRetriableError, type SecretBox } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
-import { type ConnectorCall, createHubspotConnector, createXeroConnector } from "@zixly/connectors";
 import type { WorkflowConnectors } from "@zixly/workflows";
 
 export interface VendorUrls {
@@ -39,13 +39,19 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
     const [row] = rows;
     if (!row) {
       const which = accountId ? ` for account ${accountId}` : "";
-      throw new NonRetriableError(`no ${provider} connection${which}: connect ${provider} (POST /api/connections) and replay the job`);
+      throw new NonRetriableError(
+        `no ${provider} connection${which}: connect ${provider} (POST /api/connections) and replay the job`,
+      );
     }
     if (!accountId && rows.length > 1) {
-      throw new NonRetriableError(`the tenant has several ${provider} connections and the event names no account`);
+      throw new NonRetriableError(
+        `the tenant has several ${provider} connections and the event names no account`,
+      );
     }
     if (row.status !== "ACTIVE") {
-      throw new NonRetriableError(`the ${provider} connection "${row.name}" needs to be re-authorised (status ${row.status})`);
+      throw new NonRetriableError(
+        `the ${provider} connection "${row.name}" needs to be re-authorised (status ${row.status})`,
+      );
     }
     const credentials = JSON.parse(secretBox.decrypt(row.credentialsCiphertext)) as StoredCredentials;
     return { row, credentials };
@@ -53,7 +59,10 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
 
   return {
     /** The connectors for one job of `tenantId`; `accountIds` names the event's account per provider. */
-    forJob(tenantId: string, accountIds: Partial<Record<keyof WorkflowConnectors, string>>): WorkflowConnectors {
+    forJob(
+      tenantId: string,
+      accountIds: Partial<Record<keyof WorkflowConnectors, string>>,
+    ): WorkflowConnectors {
       return {
         xero: lazy(async () => {
           const { row, credentials } = await loadConnection(tenantId, "xero", accountIds.xero);
@@ -95,7 +104,8 @@ function lazy<T extends object>(load: () => Promise<T>): T {
         });
         const connector = await loading;
         const method = (connector as Record<PropertyKey, unknown>)[property];
-        if (typeof method !== "function") throw new TypeError(`connector has no operation ${String(property)}`);
+        if (typeof method !== "function")
+          throw new TypeError(`connector has no operation ${String(property)}`);
         return method.apply(connector, args);
       };
     },

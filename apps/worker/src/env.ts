@@ -1,6 +1,7 @@
 import { z } from "zod";
 
-const required = (what: string) => z.string({ error: `is required (${what})` }).min(1, `is required (${what})`);
+const required = (what: string) =>
+  z.string({ error: `is required (${what})` }).min(1, `is required (${what})`);
 const optionalUrl = z.url().optional();
 
 /** The worker's configuration, read once at start-up. Every variable is in `.env.example`. */
@@ -15,7 +16,11 @@ export const WorkerEnv = z.object({
   /** Port of this worker's /metrics and /health (0 = any free port). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Upper bound on any retry delay (a safety net over exponential backoff). */
-  RETRY_MAX_DELAY_MS: z.coerce.number().int().positive().default(15 * 60_000),
+  RETRY_MAX_DELAY_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   /** Same keys as the receiver's: connection credentials are decrypted with them. */
   ZIXLY_ENCRYPTION_KEY: required("base64 of 32 random bytes, the receiver's key"),
   /** Vendor origins; unset = the real vendor. Paths stay as each vendor documents them. */

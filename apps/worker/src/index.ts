@@ -8,6 +8,7 @@
  * await worker.stop();
  * ```
  */
-export { loadWorkerEnv, type WorkerEnv } from "./env.js";
-export { startWorker, type RunningWorker, type WorkerDeps } from "./worker.js";
+
 export { backoffDelayMs } from "./backoff.js";
+export { loadWorkerEnv, type WorkerEnv } from "./env.js";
+export { type RunningWorker, startWorker, type WorkerDeps } from "./worker.js";

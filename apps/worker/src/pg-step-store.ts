@@ -20,7 +20,13 @@ export function createPgStepStore(prisma: PrismaClient): StepStore {
       await prisma.jobStep.upsert({
         where: { jobId_name: { jobId, name } },
         create: { jobId, name, attempt, status: "RUNNING" },
-        update: { attempt, status: "RUNNING", error: Prisma.DbNull, startedAt: new Date(), completedAt: null },
+        update: {
+          attempt,
+          status: "RUNNING",
+          error: Prisma.DbNull,
+          startedAt: new Date(),
+          completedAt: null,
+        },
       });
     },
     async stepCompleted(jobId, name, attempt, output) {

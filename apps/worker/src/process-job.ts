@@ -1,19 +1,19 @@
+import type { Logger } from "@zixly/core";
 import {
+  isNonRetriableError,
   NonRetriableError,
   RetryAfterError,
-  isNonRetriableError,
   retryAfterMsOf,
   serializeError,
 } from "@zixly/core";
-import type { Logger } from "@zixly/core";
 import { Prisma, type PrismaClient } from "@zixly/db";
 import type { Delivery } from "@zixly/queue";
 import {
   type JobMessageBody,
+  runWorkflow,
   type StepStore,
   type WorkflowEvent,
   type WorkflowRegistry,
-  runWorkflow,
 } from "@zixly/workflows";
 import { backoffDelayMs } from "./backoff.js";
 import type { ConnectorResolver } from "./connector-resolver.js";
@@ -26,7 +26,11 @@ export interface JobProcessorDeps {
   log: Logger;
   retryMaxDelayMs: number;
   /** Called once per finished attempt (metrics). */
-  onAttempt?: (outcome: { workflow: string; status: "completed" | "failed" | "retrying"; durationMs: number }) => void;
+  onAttempt?: (outcome: {
+    workflow: string;
+    status: "completed" | "failed" | "retrying";
+    durationMs: number;
+  }) => void;
 }
 
 interface ClaimedJob {
@@ -48,7 +52,9 @@ const json = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJso
  * Retry decisions are made here (attempt count in the job row, the workflow's backoff) and
  * handed to the driver as a {@link RetryAfterError} or a {@link NonRetriableError}.
  */
-export function createJobProcessor(deps: JobProcessorDeps): (delivery: Delivery<JobMessageBody>) => Promise<void> {
+export function createJobProcessor(
+  deps: JobProcessorDeps,
+): (delivery: Delivery<JobMessageBody>) => Promise<void> {
   const { prisma, registry, store, connectors } = deps;
 
   return async function processJob(delivery) {
@@ -76,19 +82,28 @@ export function createJobProcessor(deps: JobProcessorDeps): (delivery: Delivery<
     const event = job.input as WorkflowEvent;
 
     try {
-      if (!definition) throw new NonRetriableError(`no workflow "${job.workflow}" is registered in this worker`);
+      if (!definition)
+        throw new NonRetriableError(`no workflow "${job.workflow}" is registered in this worker`);
       log.info("job started");
       const result = await runWorkflow({
         definition,
         job: { id: job.id, tenantId: job.tenant_id, attempt: job.attempts },
         event,
         store,
-        connectors: connectors.forJob(job.tenant_id, event.accountId ? { [event.source]: event.accountId } : {}),
+        connectors: connectors.forJob(
+          job.tenant_id,
+          event.accountId ? { [event.source]: event.accountId } : {},
+        ),
         log,
       });
       await prisma.job.update({
         where: { id: job.id },
-        data: { status: "COMPLETED", result: json(result ?? null), error: Prisma.DbNull, completedAt: new Date() },
+        data: {
+          status: "COMPLETED",
+          result: json(result ?? null),
+          error: Prisma.DbNull,
+          completedAt: new Date(),
+        },
       });
       const durationMs = performance.now() - started;
       log.info({ durationMs: Math.round(durationMs) }, "job completed");
@@ -100,7 +115,11 @@ export function createJobProcessor(deps: JobProcessorDeps): (delivery: Delivery<
       if (final) {
         await prisma.job.update({
           where: { id: job.id },
-          data: { status: "FAILED", error: json({ ...error, attempts: job.attempts }), completedAt: new Date() },
+          data: {
+            status: "FAILED",
+            error: json({ ...error, attempts: job.attempts }),
+            completedAt: new Date(),
+          },
         });
         log.error({ err: error }, "job failed");
         deps.onAttempt?.({ workflow: job.workflow, status: "failed", durationMs });
@@ -108,10 +127,17 @@ export function createJobProcessor(deps: JobProcessorDeps): (delivery: Delivery<
       }
       const delayMs =
         retryAfterMsOf(err) ??
-        backoffDelayMs(definition?.retries.backoff ?? { type: "exponential", delayMs: 1_000 }, job.attempts, deps.retryMaxDelayMs);
+        backoffDelayMs(
+          definition?.retries.backoff ?? { type: "exponential", delayMs: 1_000 },
+          job.attempts,
+          deps.retryMaxDelayMs,
+        );
       await prisma.job.update({
         where: { id: job.id },
-        data: { status: "QUEUED", error: json({ ...error, attempts: job.attempts, nextAttemptInMs: delayMs }) },
+        data: {
+          status: "QUEUED",
+          error: json({ ...error, attempts: job.attempts, nextAttemptInMs: delayMs }),
+        },
       });
       log.warn({ err: error, delayMs }, "job attempt failed; will retry");
       deps.onAttempt?.({ workflow: job.workflow, status: "retrying", durationMs });

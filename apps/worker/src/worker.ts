@@ -1,9 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { Logger, SecretBox } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
-import type { Consumer, QueueDriver } from "@zixly/queue";
+import type { Consumer, Delivery, QueueDriver } from "@zixly/queue";
 import { JOBS_QUEUE, type JobMessageBody, type WorkflowRegistry } from "@zixly/workflows";
-import { type VendorUrls, createConnectorResolver } from "./connector-resolver.js";
+import { createConnectorResolver, type VendorUrls } from "./connector-resolver.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { createPgStepStore } from "./pg-step-store.js";
 import { createJobProcessor } from "./process-job.js";
@@ -31,15 +31,29 @@ export interface RunningWorker {
 /** Starts consuming workflow jobs. */
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const metrics = createWorkerMetrics();
-  const processJob = createJobProcessor({
+  metrics.setConcurrency(deps.concurrency);
+  const runJob = createJobProcessor({
     prisma: deps.prisma,
     registry: deps.registry,
     store: createPgStepStore(deps.prisma),
-    connectors: createConnectorResolver({ prisma: deps.prisma, secretBox: deps.secretBox, urls: deps.urls }),
+    connectors: createConnectorResolver({
+      prisma: deps.prisma,
+      secretBox: deps.secretBox,
+      urls: deps.urls,
+      onCall: metrics.recordConnectorCall,
+    }),
     log: deps.log,
     retryMaxDelayMs: deps.retryMaxDelayMs,
     onAttempt: metrics.recordAttempt,
   });
+  const processJob = async (delivery: Delivery<JobMessageBody>) => {
+    metrics.jobStarted();
+    try {
+      await runJob(delivery);
+    } finally {
+      metrics.jobEnded();
+    }
+  };
   const consumer: Consumer = deps.queue.consume<JobMessageBody>(JOBS_QUEUE, processJob, {
     concurrency: deps.concurrency,
   });
@@ -55,7 +69,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       } else if (req.url === "/health") {
         res.writeHead(200, { "Content-Type": "application/json" }).end('{"status":"ok"}');
       } else {
-        res.writeHead(404, { "Content-Type": "application/json" }).end('{"error":{"code":"not_found","message":"not found"}}');
+        res
+          .writeHead(404, { "Content-Type": "application/json" })
+          .end('{"error":{"code":"not_found","message":"not found"}}');
       }
     });
     await new Promise<void>((resolve) => server!.listen(deps.metricsPort, resolve));

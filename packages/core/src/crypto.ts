@@ -31,7 +31,8 @@ export function parseEncryptionKeys(value: string): EncryptionKey[] {
     const id = sep > 0 ? entry.slice(0, sep) : `k${index + 1}`;
     const key = Buffer.from(sep > 0 ? entry.slice(sep + 1) : entry, "base64");
     if (key.length !== 32) throw new Error(`encryption key "${id}" must be 32 bytes, base64-encoded`);
-    if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new Error(`encryption key id "${id}" may only use letters, digits, _ and -`);
+    if (!/^[A-Za-z0-9_-]+$/.test(id))
+      throw new Error(`encryption key id "${id}" may only use letters, digits, _ and -`);
     return { id, key };
   });
 }
@@ -45,16 +46,25 @@ export function createSecretBox(keys: readonly EncryptionKey[]): SecretBox {
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", current.key, iv);
       const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-      return ["v1", current.id, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), body.toString("base64url")].join(".");
+      return [
+        "v1",
+        current.id,
+        iv.toString("base64url"),
+        cipher.getAuthTag().toString("base64url"),
+        body.toString("base64url"),
+      ].join(".");
     },
     decrypt(ciphertext) {
       const [version, keyId, iv, tag, body] = ciphertext.split(".");
-      if (version !== "v1" || !keyId || !iv || !tag || body === undefined) throw new Error("not a Zixly ciphertext");
+      if (version !== "v1" || !keyId || !iv || !tag || body === undefined)
+        throw new Error("not a Zixly ciphertext");
       const key = byId.get(keyId);
       if (!key) throw new Error(`no encryption key with id "${keyId}" is configured`);
       const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
       decipher.setAuthTag(Buffer.from(tag, "base64url"));
-      return Buffer.concat([decipher.update(Buffer.from(body, "base64url")), decipher.final()]).toString("utf8");
+      return Buffer.concat([decipher.update(Buffer.from(body, "base64url")), decipher.final()]).toString(
+        "utf8",
+      );
     },
   };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { NonRetriableError, RetryAfterError, isNonRetriableError, retryAfterMsOf, serializeError } from "./errors.js";
+import {
+  isNonRetriableError,
+  NonRetriableError,
+  RetryAfterError,
+  retryAfterMsOf,
+  serializeError,
+} from "./errors.js";
 
 describe("retry-steering errors", () => {
   it("recognises errors by class and by name", () => {
@@ -12,7 +18,12 @@ describe("retry-steering errors", () => {
 
   it("serialises message, stack and cause", () => {
     const s = serializeError(new NonRetriableError("outer", { cause: new Error("inner") }));
-    expect(s).toMatchObject({ name: "NonRetriableError", message: "outer", retryable: false, cause: { message: "inner" } });
+    expect(s).toMatchObject({
+      name: "NonRetriableError",
+      message: "outer",
+      retryable: false,
+      cause: { message: "inner" },
+    });
     expect(s.stack).toContain("outer");
   });
 });

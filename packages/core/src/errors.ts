@@ -55,7 +55,11 @@ export interface SerializedError {
 
 export function serializeError(err: unknown, depth = 0): SerializedError {
   if (!(err instanceof Error)) {
-    return { name: "Error", message: typeof err === "string" ? err : JSON.stringify(err) ?? String(err), retryable: true };
+    return {
+      name: "Error",
+      message: typeof err === "string" ? err : (JSON.stringify(err) ?? String(err)),
+      retryable: true,
+    };
   }
   const out: SerializedError = {
     name: err.name,

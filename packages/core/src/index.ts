@@ -9,21 +9,22 @@
  * throw new NonRetriableError("invoice not found");
  * ```
  */
-export {
-  NonRetriableError,
-  RetryAfterError,
-  isNonRetriableError,
-  retryAfterMsOf,
-  serializeError,
-  type SerializedError,
-} from "./errors.js";
+
 export {
   createSecretBox,
+  type EncryptionKey,
   parseEncryptionKeys,
   randomToken,
+  type SecretBox,
   safeEqual,
   sha256Hex,
-  type EncryptionKey,
-  type SecretBox,
 } from "./crypto.js";
-export { createLogger, redactedPaths, type CreateLoggerOptions, type Logger } from "./logger.js";
+export {
+  isNonRetriableError,
+  NonRetriableError,
+  RetryAfterError,
+  retryAfterMsOf,
+  type SerializedError,
+  serializeError,
+} from "./errors.js";
+export { type CreateLoggerOptions, createLogger, type Logger, redactedPaths } from "./logger.js";

@@ -1,7 +1,8 @@
 /**
  * One {@link Consumer} = one BullMQ `Worker` on its own Redis connection. This module owns the
- * parts of the contract BullMQ does not give as-is: the per-delivery `AbortSignal`, and stopping
- * with a deadline (abandoning handlers that overrun it).
+ * parts of the contract BullMQ does not give as-is: the per-delivery `AbortSignal`, and a stop
+ * that drains, honours a deadline (abandoning handlers that overrun it) and cannot hang while
+ * Redis is down.
  */
 import { type Job, WaitingError, Worker } from "bullmq";
 import { assertBullmqQueueName, contractBackoffStrategy } from "./bullmq-jobs.js";
@@ -41,6 +42,36 @@ function toError(thrown: unknown): Error {
   return error;
 }
 
+/**
+ * A Worker that knows which jobs it is still busy with. `processJob` covers the whole life of a
+ * job in the worker: the handler *and* writing its outcome (ack, retry, dead letter) to Redis,
+ * which is what a drain has to wait for.
+ */
+class DrainableWorker<T> extends Worker<T, void> {
+  readonly busy = new Set<Promise<unknown>>();
+
+  override processJob(job: Job<T, void>, token: string, fetchNextCallback?: () => boolean) {
+    const processing = super.processJob(job, token, fetchNextCallback);
+    this.busy.add(processing);
+    const done = () => this.busy.delete(processing);
+    processing.then(done, done);
+    return processing;
+  }
+
+  /** Resolve once no job is in flight (BullMQ hands a fetched job over a tick later, so look twice). */
+  async idle(): Promise<void> {
+    for (let quietChecks = 0; quietChecks < 2; ) {
+      if (this.busy.size > 0) {
+        quietChecks = 0;
+        await Promise.allSettled([...this.busy]);
+      } else {
+        quietChecks += 1;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+}
+
 /** Start a BullMQ worker for `queue` that hands jobs to `handler`. */
 export function startBullmqConsumer<T>(
   queue: string,
@@ -52,8 +83,8 @@ export function startBullmqConsumer<T>(
   // Keyed by BullMQ's per-fetch token, not the job id: after a lost lease the same job can be
   // running twice in this process (the stale run and its redelivery).
   const running = new Map<string, Running>();
-  // Set once a stop deadline passed: from then on every handler, even one that starts late
-  // (fetched just before the stop), is abandoned instead of awaited.
+  // Set once a stop deadline passed or the worker is being torn down: from then on every
+  // handler, including one fetched at the last moment, is abandoned instead of awaited.
   let abandoning = false;
 
   const processor = async (job: Job<T>, token?: string): Promise<void> => {
@@ -61,10 +92,11 @@ export function startBullmqConsumer<T>(
     const key = token ?? id;
     const controller = new AbortController();
     let abandon: () => void = () => undefined;
-    // Rejecting with BullMQ's WaitingError while the worker is closing makes BullMQ leave the
-    // job exactly where it is: still active, no ack, no failed attempt. Its lock is no longer
-    // renewed, so it lapses and the stalled-job check (of any worker) puts the job back in
-    // `wait` — the same path a crashed process takes.
+    // Rejecting with BullMQ's WaitingError while the worker is paused or closing makes BullMQ
+    // leave the job exactly where it is: still active, no ack, no failed attempt. Its lock is
+    // no longer renewed, so it lapses and the stalled-job check (of any worker) puts the job
+    // back in `wait` — the same path a crashed process takes. Only stop() abandons, and it
+    // pauses the worker first.
     const abandoned = new Promise<never>((_, reject) => {
       abandon = () => reject(new WaitingError("abandoned: the consumer stopped before the handler finished"));
     });
@@ -99,9 +131,9 @@ export function startBullmqConsumer<T>(
   // The worker forwards its connections' errors as its own; listening on the client too would
   // report each twice. Until BullMQ attaches, a bare client must not crash the process.
   client.on("error", () => undefined);
-  let worker: Worker<T, void>;
+  let worker: DrainableWorker<T>;
   try {
-    worker = new Worker<T, void>(queue, processor, {
+    worker = new DrainableWorker<T>(queue, processor, {
       connection: client,
       prefix: settings.prefix,
       concurrency,
@@ -123,23 +155,37 @@ export function startBullmqConsumer<T>(
     }
   });
 
+  let deadlinePassed: () => void = () => undefined;
+  const deadline = new Promise<void>((resolve) => {
+    deadlinePassed = resolve;
+  });
+  const abandonAll = (): void => {
+    abandoning = true;
+    for (const run of running.values()) abandonRun(run);
+    deadlinePassed();
+  };
+
+  // BullMQ's graceful `close()` can hang for as long as Redis is down (it waits for the
+  // blocking connection to end, which ioredis never signals while reconnecting). So the drain
+  // is done here — pause fetching, wait for in-flight jobs — and the worker is then closed
+  // with `force`, which has nothing left to wait for.
+  const shutdown = async (): Promise<void> => {
+    try {
+      await worker.pause(true);
+      await Promise.race([worker.idle(), deadline]);
+      abandonAll();
+      await worker.close(true);
+    } finally {
+      await closeClient(client);
+    }
+  };
+
   let closing: Promise<void> | undefined;
   return {
     stop(options: StopOptions = {}) {
-      // close() stops fetching at once (it drops the blocking connection) and waits for the
-      // running processors; a deadline (from this or a later call) cuts that wait short.
-      closing ??= (async () => {
-        try {
-          await worker.close();
-        } finally {
-          await closeClient(client);
-        }
-      })();
+      closing ??= shutdown();
       if (options.timeoutMs !== undefined) {
-        const timer = setTimeout(() => {
-          abandoning = true;
-          for (const run of running.values()) abandonRun(run);
-        }, options.timeoutMs);
+        const timer = setTimeout(abandonAll, options.timeoutMs);
         const clear = () => clearTimeout(timer);
         closing.then(clear, clear);
       }

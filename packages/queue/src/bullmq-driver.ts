@@ -71,7 +71,7 @@ function nonNegativeInteger(value: number, name: string): number {
   return value;
 }
 
-/** A process-wide error reporter that reports each error object once (many emitters forward the same one). */
+/** Report each error object once: the client, the Queue and the Worker all forward the same one. */
 function onceReporter(onError: (error: Error) => void): (error: Error) => void {
   const seen = new WeakSet<Error>();
   return (error) => {

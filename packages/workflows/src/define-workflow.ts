@@ -87,7 +87,11 @@ export interface RunContext<TInput, TConnectors> {
   relate(record: RelatedRecordInput): Promise<void>;
 }
 
-export interface WorkflowDefinition<TSchema extends z.ZodType = z.ZodType, TResult = unknown, TConnectors = unknown> {
+export interface WorkflowDefinition<
+  TSchema extends z.ZodType = z.ZodType,
+  TResult = unknown,
+  TConnectors = unknown,
+> {
   id: string;
   trigger: WorkflowTrigger;
   input: TSchema;
@@ -106,7 +110,10 @@ export interface WorkflowOptions<TSchema extends z.ZodType, TResult, TConnectors
   run(ctx: RunContext<z.output<TSchema>, TConnectors>): Promise<TResult>;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { attempts: 5, backoff: { type: "exponential", delayMs: 2_000 } };
+export const defaultRetryPolicy: RetryPolicy = {
+  attempts: 5,
+  backoff: { type: "exponential", delayMs: 2_000 },
+};
 
 const workflowIdPattern = /^[a-z0-9][a-z0-9-]{1,62}$/;
 

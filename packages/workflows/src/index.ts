@@ -10,6 +10,8 @@
  * for (const wf of registry.match(event)) console.log(wf.id);
  * ```
  */
+
+export { hubspotPaymentProperties, workflows, xeroInvoicePaidToHubspot } from "./catalogue/index.js";
 export {
   defaultRetryPolicy,
   defineWorkflow,
@@ -27,8 +29,7 @@ export {
   type WorkflowOptions,
   type WorkflowTrigger,
 } from "./define-workflow.js";
-export { runWorkflow, type RunWorkflowOptions } from "./engine/run-workflow.js";
+export { type RunWorkflowOptions, runWorkflow } from "./engine/run-workflow.js";
 export { createMemoryStepStore, type StepStore, type StoredStep } from "./engine/step-store.js";
-export { createWorkflowRegistry, type AnyWorkflow, type WorkflowRegistry } from "./registry.js";
-export { hubspotPaymentProperties, workflows, xeroInvoicePaidToHubspot } from "./catalogue/index.js";
-export { JOBS_QUEUE, jobMessage, type JobMessageBody } from "./job-message.js";
+export { JOBS_QUEUE, type JobMessageBody, jobMessage } from "./job-message.js";
+export { type AnyWorkflow, createWorkflowRegistry, type WorkflowRegistry } from "./registry.js";

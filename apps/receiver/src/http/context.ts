@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { PrismaClient } from "@zixly/db";
 import type { SecretBox } from "@zixly/core";
+import type { PrismaClient } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
 import type { WorkflowRegistry } from "@zixly/workflows";
 import type { RequestHandler } from "express";

@@ -1,6 +1,18 @@
 /** Error codes and messages that mean "the database cannot be reached right now". */
-const unavailableCodes = new Set(["P1001", "P1002", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P03", "53300"]);
-const unavailableMessage = /ECONNREFUSED|ECONNRESET|Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|too many clients|Can't reach database server/i;
+const unavailableCodes = new Set([
+  "P1001",
+  "P1002",
+  "P1017",
+  "P2024",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "57P01",
+  "57P03",
+  "53300",
+]);
+const unavailableMessage =
+  /ECONNREFUSED|ECONNRESET|Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|too many clients|Can't reach database server/i;
 
 /**
  * True when `err` (or its cause chain) says the database is unreachable. The webhook path

@@ -17,7 +17,8 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (what = "resource"): HttpError => new HttpError(404, "not_found", `${what} not found`);
+export const notFound = (what = "resource"): HttpError =>
+  new HttpError(404, "not_found", `${what} not found`);
 
 /** 404 for routes that do not exist. */
 export const unknownRoute: RequestHandler = (req, _res, next) => {
@@ -35,12 +36,17 @@ interface BodyParserError {
  */
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof HttpError) {
-    res.set(err.headers).status(err.status).json({ error: { code: err.code, message: err.message } });
+    res
+      .set(err.headers)
+      .status(err.status)
+      .json({ error: { code: err.code, message: err.message } });
     return;
   }
   const parserError = err as BodyParserError;
   if (parserError.type === "entity.too.large") {
-    res.status(413).json({ error: { code: "payload_too_large", message: "request body is larger than allowed" } });
+    res
+      .status(413)
+      .json({ error: { code: "payload_too_large", message: "request body is larger than allowed" } });
     return;
   }
   if (parserError.type === "entity.parse.failed") {
@@ -48,7 +54,9 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     return;
   }
   if (typeof parserError.status === "number" && parserError.status >= 400 && parserError.status < 500) {
-    res.status(parserError.status).json({ error: { code: "bad_request", message: "the request could not be read" } });
+    res
+      .status(parserError.status)
+      .json({ error: { code: "bad_request", message: "the request could not be read" } });
     return;
   }
   if (isDatabaseUnavailable(err)) {

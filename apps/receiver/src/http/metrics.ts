@@ -2,10 +2,16 @@ import type { PrismaClient } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
 import { JOBS_QUEUE } from "@zixly/workflows";
 import type { RequestHandler } from "express";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Outcomes of a webhook delivery, the `outcome` label of `webhook_events_received_total`. */
-export type WebhookOutcome = "accepted" | "duplicate" | "bad_signature" | "invalid" | "rate_limited" | "handshake";
+export type WebhookOutcome =
+  | "accepted"
+  | "duplicate"
+  | "bad_signature"
+  | "invalid"
+  | "rate_limited"
+  | "handshake";
 
 const jobStatuses = ["QUEUED", "RUNNING", "WAITING", "COMPLETED", "FAILED", "CANCELLED"] as const;
 
@@ -65,7 +71,10 @@ export function createReceiverMetrics(deps: { prisma: PrismaClient; queue: Queue
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await deps.prisma.connection.groupBy({ by: ["provider", "status"], _count: { _all: true } });
+      const rows = await deps.prisma.connection.groupBy({
+        by: ["provider", "status"],
+        _count: { _all: true },
+      });
       for (const r of rows) this.set({ provider: r.provider, status: r.status }, r._count._all);
     },
   });

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
-import { JOBS_QUEUE, type WorkflowRegistry, jobMessage } from "@zixly/workflows";
+import { JOBS_QUEUE, jobMessage, type WorkflowRegistry } from "@zixly/workflows";
 
 export interface EnqueueTarget {
   id: string;

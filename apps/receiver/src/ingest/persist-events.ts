@@ -83,7 +83,11 @@ export async function persistEvents(
         ? []
         : await tx.webhookEvent.findMany({
             where: { endpointId: endpoint.id, dedupeKey: { in: seenKeys } },
-            select: { id: true, dedupeKey: true, jobs: { select: { id: true }, orderBy: { createdAt: "asc" } } },
+            select: {
+              id: true,
+              dedupeKey: true,
+              jobs: { select: { id: true }, orderBy: { createdAt: "asc" } },
+            },
           });
 
     const idByKey = new Map<string, string>();
@@ -112,6 +116,7 @@ export async function persistEvents(
 
 /** A sender may repeat an event inside one batch; keep its first occurrence. */
 function dedupeWithinDelivery(events: readonly WorkflowEvent[]): WorkflowEvent[] {
-  const seen = new Set<string>();
-  return events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+  const byId = new Map<string, WorkflowEvent>();
+  for (const event of events) if (!byId.has(event.id)) byId.set(event.id, event);
+  return [...byId.values()];
 }

@@ -17,7 +17,15 @@ const CreateConnection = z.object({
     .strict(),
 });
 
-const publicFields = { id: true, provider: true, name: true, externalAccountId: true, status: true, expiresAt: true, createdAt: true } as const;
+const publicFields = {
+  id: true,
+  provider: true,
+  name: true,
+  externalAccountId: true,
+  status: true,
+  expiresAt: true,
+  createdAt: true,
+} as const;
 
 /** A tenant's vendor accounts. Credentials are encrypted before they are stored and never returned. */
 export function connectionRoutes(deps: ReceiverDeps): Router {
@@ -37,7 +45,11 @@ export function connectionRoutes(deps: ReceiverDeps): Router {
     // Connecting the same account again replaces its credentials (a reconnect).
     const connection = await prisma.connection.upsert({
       where: {
-        tenantId_provider_externalAccountId: { tenantId, provider: body.provider, externalAccountId: body.externalAccountId },
+        tenantId_provider_externalAccountId: {
+          tenantId,
+          provider: body.provider,
+          externalAccountId: body.externalAccountId,
+        },
       },
       create: { tenantId, provider: body.provider, externalAccountId: body.externalAccountId, ...data },
       update: data,

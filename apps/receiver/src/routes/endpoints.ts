@@ -34,7 +34,11 @@ export function endpointRoutes(deps: ReceiverDeps): Router {
   router.post("/", requireRole("ADMIN", "EDITOR"), async (req, res) => {
     const body = parseBody(CreateEndpoint, req.body);
     if (!body.secret && vendorIssuedSecret.has(body.source)) {
-      throw new HttpError(400, "invalid_request", `secret is required for ${body.source}: use the key ${body.source} issued for your app`);
+      throw new HttpError(
+        400,
+        "invalid_request",
+        `secret is required for ${body.source}: use the key ${body.source} issued for your app`,
+      );
     }
     // Asana's secret arrives in its X-Hook-Secret handshake; others get a generated one.
     const generated = !body.secret && body.source !== "asana" ? generateSecret() : undefined;

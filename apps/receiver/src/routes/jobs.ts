@@ -78,7 +78,10 @@ export function jobRoutes(deps: ReceiverDeps): Router {
   router.get("/:id", async (req, res) => {
     const id = req.params.id as string;
     if (!isUuid(id)) throw notFound("job");
-    const job = await prisma.job.findFirst({ where: { id, tenantId: req.auth!.tenantId }, include: jobDetail });
+    const job = await prisma.job.findFirst({
+      where: { id, tenantId: req.auth!.tenantId },
+      include: jobDetail,
+    });
     if (!job) throw notFound("job");
     res.json(toJobView(job));
   });

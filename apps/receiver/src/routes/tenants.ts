@@ -33,7 +33,9 @@ export function tenantRoutes(deps: ReceiverDeps): Router {
       data: {
         name: body.name,
         users: body.adminEmail ? { create: { email: body.adminEmail, role: "ADMIN" } } : undefined,
-        apiKeys: { create: { name: "bootstrap admin key", role: "ADMIN", keyHash: apiKey.hash, prefix: apiKey.prefix } },
+        apiKeys: {
+          create: { name: "bootstrap admin key", role: "ADMIN", keyHash: apiKey.hash, prefix: apiKey.prefix },
+        },
       },
       select: { id: true, name: true, createdAt: true },
     });
@@ -62,7 +64,16 @@ export function tenantRoutes(deps: ReceiverDeps): Router {
   router.get("/keys", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
     const keys = await prisma.apiKey.findMany({
       where: { tenantId: req.auth!.tenantId },
-      select: { id: true, name: true, role: true, prefix: true, createdAt: true, expiresAt: true, revokedAt: true, lastUsedAt: true },
+      select: {
+        id: true,
+        name: true,
+        role: true,
+        prefix: true,
+        createdAt: true,
+        expiresAt: true,
+        revokedAt: true,
+        lastUsedAt: true,
+      },
       orderBy: { createdAt: "desc" },
     });
     res.json({ keys });

@@ -1,11 +1,11 @@
 import express, { type ErrorRequestHandler, Router } from "express";
+import type { ReceiverDeps } from "../http/context.js";
+import { HttpError, notFound } from "../http/errors.js";
+import type { ReceiverMetrics } from "../http/metrics.js";
+import { isUuid } from "../http/validate.js";
 import { enqueueJobs } from "../ingest/enqueue-jobs.js";
 import { persistEvents } from "../ingest/persist-events.js";
-import type { ReceiverDeps } from "../http/context.js";
-import type { ReceiverMetrics } from "../http/metrics.js";
-import { HttpError, notFound } from "../http/errors.js";
-import { isUuid } from "../http/validate.js";
-import { WebhookPayloadError, WebhookVerificationError, getSource } from "../sources/index.js";
+import { getSource, WebhookPayloadError, WebhookVerificationError } from "../sources/index.js";
 import { baseUrlOf } from "./endpoints.js";
 
 /**
@@ -25,10 +25,14 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
       const endpointId = req.params.endpointId as string;
       if (!isUuid(endpointId)) throw notFound("webhook endpoint");
       const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: endpointId } });
-      if (!endpoint || !endpoint.active) throw notFound("webhook endpoint");
+      if (!endpoint?.active) throw notFound("webhook endpoint");
       const source = getSource(endpoint.source);
       if (!source) {
-        throw new HttpError(501, "source_not_supported", `deliveries from ${endpoint.source} are not supported yet`);
+        throw new HttpError(
+          501,
+          "source_not_supported",
+          `deliveries from ${endpoint.source} are not supported yet`,
+        );
       }
 
       const secrets = [endpoint.secretCiphertext, endpoint.previousSecretCiphertext]
@@ -65,7 +69,22 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
       }
 
       if (result.kind === "reply") {
-        metrics.webhook(endpoint.source, result.outcome);
+        if (result.learnedSecret !== undefined) {
+          // Conditional write: of two racing handshakes only one can set the secret.
+          const stored = await prisma.webhookEndpoint.updateMany({
+            where: { id: endpoint.id, secretCiphertext: null },
+            data: { secretCiphertext: secretBox.encrypt(result.learnedSecret) },
+          });
+          if (stored.count === 0) {
+            metrics.webhook(endpoint.source, "bad_signature");
+            throw new HttpError(
+              401,
+              "invalid_signature",
+              "X-Hook-Secret handshake refused: this endpoint already has a secret",
+            );
+          }
+        }
+        metrics.webhook(endpoint.source, result.outcome === "heartbeat" ? "handshake" : result.outcome);
         res.status(result.status).set(result.headers ?? {});
         res.send(result.body ?? "");
         return;
@@ -83,16 +102,31 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
           await enqueueJobs(prisma, queue, registry, persisted.newJobs);
         } catch (err) {
           // Accepted all the same: the rows are committed and the outbox relay enqueues them.
-          req.log.warn({ err, jobIds: persisted.newJobs.map((j) => j.id) }, "queue unavailable; jobs left to the outbox relay");
+          req.log.warn(
+            { err, jobIds: persisted.newJobs.map((j) => j.id) },
+            "queue unavailable; jobs left to the outbox relay",
+          );
         }
       }
-      metrics.webhook(endpoint.source, persisted.duplicate ? "duplicate" : "accepted", Math.max(1, persisted.eventIds.length));
+      metrics.webhook(
+        endpoint.source,
+        persisted.duplicate ? "duplicate" : "accepted",
+        Math.max(1, persisted.eventIds.length),
+      );
       metrics.jobsQueued(persisted.newJobs.map((j) => j.workflow));
       req.log.info(
-        { endpointId, source: endpoint.source, eventIds: persisted.eventIds, jobIds: persisted.jobIds, duplicate: persisted.duplicate },
+        {
+          endpointId,
+          source: endpoint.source,
+          eventIds: persisted.eventIds,
+          jobIds: persisted.jobIds,
+          duplicate: persisted.duplicate,
+        },
         persisted.duplicate ? "webhook delivery repeated an accepted event" : "webhook accepted",
       );
-      res.status(persisted.duplicate ? 200 : 202).json({ eventIds: persisted.eventIds, jobIds: persisted.jobIds });
+      res
+        .status(persisted.duplicate ? 200 : 202)
+        .json({ eventIds: persisted.eventIds, jobIds: persisted.jobIds });
     },
   );
 

@@ -2,7 +2,11 @@ import { createHmac } from "node:crypto";
 import { safeEqual } from "@zixly/core";
 
 /** HMAC-SHA256 of `payload` under `secret`, in the given encoding. */
-export function hmacSha256(secret: string | Buffer, payload: string | Buffer, encoding: "base64" | "hex"): string {
+export function hmacSha256(
+  secret: string | Buffer,
+  payload: string | Buffer,
+  encoding: "base64" | "hex",
+): string {
   return createHmac("sha256", secret).update(payload).digest(encoding);
 }
 

@@ -1,3 +1,7 @@
+import { asanaSource } from "./asana.js";
+import { hubspotSource } from "./hubspot.js";
+import { shopifySource } from "./shopify.js";
+import { standardWebhooksSource } from "./standard-webhooks.js";
 import type { WebhookSource } from "./types.js";
 import { xeroSource } from "./xero.js";
 
@@ -5,12 +9,18 @@ import { xeroSource } from "./xero.js";
 export const sourceNames = ["xero", "hubspot", "shopify", "asana", "standard"] as const;
 export type SourceName = (typeof sourceNames)[number];
 
-const implemented: Partial<Record<SourceName, WebhookSource>> = { xero: xeroSource };
+const sources: Record<SourceName, WebhookSource> = {
+  xero: xeroSource,
+  hubspot: hubspotSource,
+  shopify: shopifySource,
+  asana: asanaSource,
+  standard: standardWebhooksSource,
+};
 
-/** The source implementation, or `undefined` while a source is not implemented yet. */
+/** The source implementation for an endpoint's `source`, or `undefined` for an unknown name. */
 export function getSource(name: string): WebhookSource | undefined {
-  return implemented[name as SourceName];
+  return Object.hasOwn(sources, name) ? sources[name as SourceName] : undefined;
 }
 
-export { WebhookPayloadError, WebhookVerificationError } from "./types.js";
 export type { SourceEndpoint, SourceRequest, SourceResult, WebhookSource } from "./types.js";
+export { WebhookPayloadError, WebhookVerificationError } from "./types.js";

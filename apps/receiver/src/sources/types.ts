@@ -25,7 +25,15 @@ export interface SourceEndpoint {
  */
 export type SourceResult =
   | { kind: "events"; events: WorkflowEvent[] }
-  | { kind: "reply"; status: number; headers?: Record<string, string>; body?: string; outcome: "handshake" | "bad_signature" };
+  | {
+      kind: "reply";
+      status: number;
+      headers?: Record<string, string>;
+      body?: string;
+      outcome: "handshake" | "heartbeat" | "bad_signature";
+      /** A secret the sender issued in this request (Asana's X-Hook-Secret): stored as the endpoint's secret before replying. */
+      learnedSecret?: string;
+    };
 
 /** A webhook sender's rules: how it signs, what its payload looks like, how events are named. */
 export interface WebhookSource {

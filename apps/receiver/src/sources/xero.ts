@@ -2,7 +2,7 @@ import { sha256Hex } from "@zixly/core";
 import type { WorkflowEvent } from "@zixly/workflows";
 import { z } from "zod";
 import { hmacSha256, matchesAnySecret } from "./hmac.js";
-import { type WebhookSource, WebhookPayloadError, WebhookVerificationError } from "./types.js";
+import { WebhookPayloadError, type WebhookSource, WebhookVerificationError } from "./types.js";
 
 const XeroEvent = z.object({
   resourceUrl: z.string().optional(),
@@ -67,7 +67,8 @@ export const xeroSource: WebhookSource = {
       hmacSha256(secret, request.rawBody, "base64"),
     );
     if (!verified) {
-      if (isEmptyBatch(request.rawBody)) return { kind: "reply", status: 401, body: "", outcome: "bad_signature" };
+      if (isEmptyBatch(request.rawBody))
+        return { kind: "reply", status: 401, body: "", outcome: "bad_signature" };
       throw new WebhookVerificationError("x-xero-signature does not match the body");
     }
 
@@ -80,9 +81,12 @@ export const xeroSource: WebhookSource = {
     const payload = XeroPayload.safeParse(json);
     if (!payload.success) {
       const issue = payload.error.issues[0];
-      throw new WebhookPayloadError(`not a Xero webhook payload: ${issue?.path.join(".")}: ${issue?.message}`);
+      throw new WebhookPayloadError(
+        `not a Xero webhook payload: ${issue?.path.join(".")}: ${issue?.message}`,
+      );
     }
-    if (payload.data.events.length === 0) return { kind: "reply", status: 200, body: "", outcome: "handshake" };
+    if (payload.data.events.length === 0)
+      return { kind: "reply", status: 200, body: "", outcome: "handshake" };
 
     const events: WorkflowEvent[] = payload.data.events.map((e) => ({
       source: "xero",

@@ -1,8 +1,8 @@
 import type { HubspotConnector, XeroConnector, XeroInvoice } from "@zixly/connectors";
 import { describe, expect, it, vi } from "vitest";
+import type { WorkflowEvent } from "../define-workflow.js";
 import { runWorkflow } from "../engine/run-workflow.js";
 import { createMemoryStepStore } from "../engine/step-store.js";
-import type { WorkflowEvent } from "../define-workflow.js";
 import { xeroInvoicePaidToHubspot } from "./xero-invoice-paid-to-hubspot.js";
 
 const silent = { info() {}, warn() {}, error() {} };
@@ -18,7 +18,13 @@ function invoice(overrides: Partial<XeroInvoice> = {}): XeroInvoice {
     currency: "NZD",
     reference: null,
     fullyPaidOn: "2026-11-20",
-    contact: { id: "c-1", name: "Ridgeway Ltd", email: "ap@ridgeway.example", firstName: "Ana", lastName: "Reid" },
+    contact: {
+      id: "c-1",
+      name: "Ridgeway Ltd",
+      email: "ap@ridgeway.example",
+      firstName: "Ana",
+      lastName: "Reid",
+    },
     ...overrides,
   };
 }
@@ -77,7 +83,10 @@ describe("xero-invoice-paid-to-hubspot", () => {
   it("creates the contact when HubSpot has none", async () => {
     const connectors = fakes(invoice(), null);
     await expect(run(connectors)).resolves.toMatchObject({ contactId: "hs-new", contactCreated: true });
-    expect(vi.mocked(connectors.hubspot.updateContact).mock.calls[0]?.[1]).toMatchObject({ firstname: "Ana", lastname: "Reid" });
+    expect(vi.mocked(connectors.hubspot.updateContact).mock.calls[0]?.[1]).toMatchObject({
+      firstname: "Ana",
+      lastname: "Reid",
+    });
   });
 
   it("skips an unpaid invoice without touching HubSpot", async () => {

@@ -60,7 +60,10 @@ export const xeroInvoicePaidToHubspot = defineWorkflow({
   },
 });
 
-function nameProperties(contact: { firstName: string | null; lastName: string | null }): Record<string, string> {
+function nameProperties(contact: {
+  firstName: string | null;
+  lastName: string | null;
+}): Record<string, string> {
   const properties: Record<string, string> = {};
   if (contact.firstName) properties.firstname = contact.firstName;
   if (contact.lastName) properties.lastname = contact.lastName;

@@ -1,5 +1,5 @@
-import type { z } from "zod";
 import { NonRetriableError, serializeError } from "@zixly/core";
+import type { z } from "zod";
 import type {
   JobInfo,
   Jsonified,
@@ -38,7 +38,9 @@ export async function runWorkflow<TConnectors>(options: RunWorkflowOptions<TConn
   const step: StepApi = {
     async run<T>(name: string, fn: () => Promise<T> | T, stepOptions?: { timeoutMs?: number }) {
       if (seen.has(name)) {
-        throw new NonRetriableError(`workflow "${definition.id}" defines step "${name}" twice; step names must be unique`);
+        throw new NonRetriableError(
+          `workflow "${definition.id}" defines step "${name}" twice; step names must be unique`,
+        );
       }
       seen.add(name);
       const done = memo.get(name);

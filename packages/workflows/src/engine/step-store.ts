@@ -30,15 +30,22 @@ export function createMemoryStepStore(): StepStore & {
   const steps = new Map<string, Map<string, StoredStep & { error?: SerializedError }>>();
   const related = new Map<string, RelatedRecordInput[]>();
   const jobSteps = (jobId: string) => {
-    let m = steps.get(jobId);
-    if (!m) steps.set(jobId, (m = new Map()));
-    return m;
+    const existing = steps.get(jobId);
+    if (existing) return existing;
+    const created = new Map<string, StoredStep & { error?: SerializedError }>();
+    steps.set(jobId, created);
+    return created;
   };
   return {
     steps,
     related,
     async loadSteps(jobId) {
-      return [...jobSteps(jobId).values()].map(({ name, status, output, attempt }) => ({ name, status, output, attempt }));
+      return [...jobSteps(jobId).values()].map(({ name, status, output, attempt }) => ({
+        name,
+        status,
+        output,
+        attempt,
+      }));
     },
     async stepStarted(jobId, name, attempt) {
       jobSteps(jobId).set(name, { name, status: "RUNNING", output: null, attempt });

@@ -1,0 +1,12 @@
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+
+  # Local state on purpose: LocalStack forgets everything when it restarts, and so may this.
+}
