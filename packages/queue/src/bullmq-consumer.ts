@@ -4,7 +4,7 @@
  * that drains, honours a deadline (abandoning handlers that overrun it) and cannot hang while
  * Redis is down.
  */
-import { type Job, WaitingError, Worker } from "bullmq";
+import { DelayedError, type Job, WaitingError, Worker } from "bullmq";
 import { assertBullmqQueueName, contractBackoffStrategy } from "./bullmq-jobs.js";
 import type { Consumer, Delivery, DeliveryHandler, StopOptions } from "./queue-driver.js";
 import { closeClient, createConsumerClient, type RedisConnection } from "./redis-clients.js";
@@ -86,8 +86,15 @@ export function startBullmqConsumer<T>(
   // Set once a stop deadline passed or the worker is being torn down: from then on every
   // handler, including one fetched at the last moment, is abandoned instead of awaited.
   let abandoning = false;
+  // Set when stop() begins: a job a blocking fetch still hands over after that goes straight
+  // back to the queue (delayed to "now"), so a draining consumer takes no new work.
+  let stopping = false;
 
   const processor = async (job: Job<T>, token?: string): Promise<void> => {
+    if (stopping && !abandoning && token) {
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     const id = job.id ?? "";
     const key = token ?? id;
     const controller = new AbortController();
@@ -170,6 +177,7 @@ export function startBullmqConsumer<T>(
   // is done here — pause fetching, wait for in-flight jobs — and the worker is then closed
   // with `force`, which has nothing left to wait for.
   const shutdown = async (): Promise<void> => {
+    stopping = true;
     try {
       await worker.pause(true);
       await Promise.race([worker.idle(), deadline]);
