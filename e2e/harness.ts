@@ -14,7 +14,7 @@ import {
   XERO_SANDBOX_DEFAULTS,
 } from "@zixly/sandboxes";
 import { startWorker } from "@zixly/worker";
-import { createWorkflowRegistry, workflows } from "@zixly/workflows";
+import { type AnyWorkflow, createWorkflowRegistry, workflows } from "@zixly/workflows";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -24,6 +24,8 @@ export interface PipelineOptions {
   worker?: boolean;
   concurrency?: number;
   retryMaxDelayMs?: number;
+  /** Workflows besides the catalogue (test fixtures). */
+  workflows?: AnyWorkflow[];
 }
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
@@ -35,7 +37,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const secretBox = createSecretBox(parseEncryptionKeys(encryptionKey));
   const log = createLogger({ name: "e2e", level: process.env.E2E_LOG_LEVEL ?? "silent" });
   const queue = createBullmqDriver({ connection: REDIS_URL, prefix });
-  const registry = createWorkflowRegistry(workflows);
+  const registry = createWorkflowRegistry([...workflows, ...(options.workflows ?? [])]);
   const xero = await createXeroSandbox();
   const hubspot = await createHubspotSandbox();
 
@@ -66,6 +68,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
           secretBox,
           log,
           concurrency: options.concurrency ?? 4,
+          callbackBaseUrl: baseUrl,
           ...workerConfig,
         });
 
@@ -131,6 +134,26 @@ export async function startPipeline(options: PipelineOptions = {}) {
     };
   }
 
+  /** A `standard` (Standard Webhooks) endpoint with a generated `whsec_` secret. */
+  async function standardEndpoint(apiKey: string) {
+    const res = await call("POST", "/api/endpoints", {
+      token: apiKey,
+      body: { source: "standard", name: "Generic" },
+    });
+    if (res.status !== 201) throw new Error(`endpoint: ${res.status} ${res.text}`);
+    const secret = res.json.secret as string;
+    const path = `/webhooks/${res.json.id as string}`;
+    /** Sends a signed event; returns the receiver's answer. */
+    const send = (type: string, data: Record<string, unknown>, id = `msg_${randomUUID()}`) => {
+      const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
+      return call("POST", path, {
+        body,
+        headers: { "content-type": "application/json", ...signStandard(secret, id, body) },
+      });
+    };
+    return { id: res.json.id as string, secret, path, send };
+  }
+
   async function waitForJob(
     token: string,
     jobId: string,
@@ -160,7 +183,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
     hubspot,
     call,
     setupTenant,
+    standardEndpoint,
     waitForJob,
+    registry,
     async close() {
       await worker?.stop();
       await relay.stop();
@@ -196,3 +221,15 @@ export function xeroDelivery(
 
 export const signXero = (key: string, body: string | Buffer): string =>
   createHmac("sha256", key).update(body).digest("base64");
+
+/** Standard Webhooks headers for `body` under a `whsec_` secret. */
+export function signStandard(
+  secret: string,
+  id: string,
+  body: string,
+  timestamp = Math.floor(Date.now() / 1000),
+) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const signature = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
+  return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${signature}` };
+}

@@ -31,6 +31,8 @@ export function spawnWorker(pipeline: Pipeline, env: Record<string, string> = {}
         WORKER_CONCURRENCY: "2",
         RETRY_MAX_DELAY_MS: "200",
         LOG_LEVEL: "info",
+        PUBLIC_BASE_URL: pipeline.baseUrl,
+        WORKFLOW_MODULES: "e2e/fixtures/test-workflows.ts",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

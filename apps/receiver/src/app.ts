@@ -3,9 +3,11 @@ import type { ReceiverDeps } from "./http/context.js";
 import { requestContext } from "./http/context.js";
 import { errorHandler, unknownRoute } from "./http/errors.js";
 import { createReceiverMetrics } from "./http/metrics.js";
+import { callbackRoutes } from "./routes/callbacks.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { endpointRoutes } from "./routes/endpoints.js";
 import { healthRoutes } from "./routes/health.js";
+import { jobActionRoutes } from "./routes/job-actions.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { webhookRoutes } from "./routes/webhooks.js";
@@ -28,12 +30,14 @@ export function createReceiverApp(input: ReceiverDeps): Express {
   app.use(healthRoutes(deps));
   // Webhooks first, before any JSON parser: signatures are computed over the raw bytes.
   app.use("/webhooks", webhookRoutes(deps));
+  app.use("/callbacks", callbackRoutes(deps));
 
   const api = express.Router();
   api.use(express.json({ limit: API_BODY_LIMIT }));
   api.use(tenantRoutes(deps));
   api.use("/endpoints", endpointRoutes(deps));
   api.use("/connections", connectionRoutes(deps));
+  api.use("/jobs", jobActionRoutes(deps));
   api.use("/jobs", jobRoutes(deps));
   app.use("/api", api);
 

@@ -37,6 +37,8 @@ export const ReceiverEnv = z.object({
   /** How often the outbox relay looks for accepted jobs the queue has not taken yet. */
   OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
   /** Pino log level. */
+  /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
+  WORKFLOW_MODULES: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type ReceiverEnv = z.infer<typeof ReceiverEnv>;

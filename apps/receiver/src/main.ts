@@ -1,7 +1,7 @@
 import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core";
 import { createPrismaClient } from "@zixly/db";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
-import { createWorkflowRegistry, workflows } from "@zixly/workflows";
+import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
 import { createReceiverApp } from "./app.js";
 import { loadReceiverEnv } from "./env.js";
 import { startOutboxRelay } from "./ingest/outbox-relay.js";
@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   const log = createLogger({ name: "receiver", level: env.LOG_LEVEL });
   const prisma = createPrismaClient(env.DATABASE_URL);
   const queue = createBullmqDriver({ connection: env.REDIS_URL, prefix: env.QUEUE_PREFIX });
-  const registry = createWorkflowRegistry(workflows);
+  const registry = createWorkflowRegistry([
+    ...workflows,
+    ...(await loadWorkflowModules(env.WORKFLOW_MODULES)),
+  ]);
   const secretBox = createSecretBox(parseEncryptionKeys(env.ZIXLY_ENCRYPTION_KEY));
 
   const app = createReceiverApp({

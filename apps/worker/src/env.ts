@@ -11,10 +11,16 @@ export const WorkerEnv = z.object({
   QUEUE_DRIVER: z.enum(["bullmq"]).default("bullmq"),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z.string().min(1).default("zixly"),
+  /** Queue lease (BullMQ lock) of a delivered message; a crashed worker's messages come back after about twice this. */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
   /** Port of this worker's /metrics and /health (0 = any free port). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Receiver base URL; `step.waitForCallback` hands out `<PUBLIC_BASE_URL>/callbacks/<token>`. */
+  PUBLIC_BASE_URL: optionalUrl,
+  /** How long a claimed job stays owned without a heartbeat; a crashed worker's job re-runs after it. */
+  WORKER_LEASE_MS: z.coerce.number().int().min(3_000).default(30_000),
   /** Upper bound on any retry delay (a safety net over exponential backoff). */
   RETRY_MAX_DELAY_MS: z.coerce
     .number()
@@ -29,6 +35,8 @@ export const WorkerEnv = z.object({
   HUBSPOT_API_BASE_URL: optionalUrl,
   SHOPIFY_API_BASE_URL: optionalUrl,
   ASANA_API_BASE_URL: optionalUrl,
+  /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
+  WORKFLOW_MODULES: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

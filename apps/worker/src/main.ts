@@ -1,7 +1,7 @@
 import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core";
 import { createPrismaClient } from "@zixly/db";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
-import { createWorkflowRegistry, workflows } from "@zixly/workflows";
+import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
 import { loadWorkerEnv } from "./env.js";
 import { startWorker } from "./worker.js";
 
@@ -16,16 +16,23 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
   const prisma = createPrismaClient(env.DATABASE_URL, { max: env.WORKER_CONCURRENCY + 2 });
-  const queue = createBullmqDriver({ connection: env.REDIS_URL, prefix: env.QUEUE_PREFIX });
+  const queue = createBullmqDriver({
+    connection: env.REDIS_URL,
+    prefix: env.QUEUE_PREFIX,
+    lockDurationMs: env.QUEUE_LOCK_MS,
+    stalledIntervalMs: env.QUEUE_LOCK_MS,
+  });
   const worker = await startWorker({
     prisma,
     queue,
-    registry: createWorkflowRegistry(workflows),
+    registry: createWorkflowRegistry([...workflows, ...(await loadWorkflowModules(env.WORKFLOW_MODULES))]),
     secretBox: createSecretBox(parseEncryptionKeys(env.ZIXLY_ENCRYPTION_KEY)),
     log,
     concurrency: env.WORKER_CONCURRENCY,
     retryMaxDelayMs: env.RETRY_MAX_DELAY_MS,
     metricsPort: env.WORKER_METRICS_PORT,
+    leaseMs: env.WORKER_LEASE_MS,
+    callbackBaseUrl: env.PUBLIC_BASE_URL,
     urls: { xeroApiBaseUrl: env.XERO_API_BASE_URL, hubspotApiBaseUrl: env.HUBSPOT_API_BASE_URL },
   });
 

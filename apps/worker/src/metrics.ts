@@ -81,7 +81,11 @@ export function createWorkerMetrics() {
     recordTokenRefresh(provider: string, outcome: "success" | "invalid_grant" | "error") {
       tokenRefreshes.inc({ provider, outcome });
     },
-    recordAttempt(o: { workflow: string; status: "completed" | "failed" | "retrying"; durationMs: number }) {
+    recordAttempt(o: {
+      workflow: string;
+      status: "completed" | "failed" | "retrying" | "waiting" | "cancelled";
+      durationMs: number;
+    }) {
       processed.inc({ job_type: o.workflow, status: o.status });
       duration.observe({ job_type: o.workflow, status: o.status }, o.durationMs / 1000);
     },

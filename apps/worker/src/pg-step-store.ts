@@ -1,3 +1,4 @@
+import { randomToken, sha256Hex } from "@zixly/core";
 import { Prisma, type PrismaClient } from "@zixly/db";
 import type { StepStore } from "@zixly/workflows";
 
@@ -30,16 +31,55 @@ export function createPgStepStore(prisma: PrismaClient): StepStore {
       });
     },
     async stepCompleted(jobId, name, attempt, output) {
-      await prisma.jobStep.update({
+      await prisma.jobStep.upsert({
         where: { jobId_name: { jobId, name } },
-        data: { attempt, status: "COMPLETED", output: json(output), completedAt: new Date() },
+        create: { jobId, name, attempt, status: "COMPLETED", output: json(output), completedAt: new Date() },
+        update: {
+          attempt,
+          status: "COMPLETED",
+          output: json(output),
+          error: Prisma.DbNull,
+          completedAt: new Date(),
+        },
       });
     },
     async stepFailed(jobId, name, attempt, error) {
-      await prisma.jobStep.update({
+      await prisma.jobStep.upsert({
         where: { jobId_name: { jobId, name } },
-        data: { attempt, status: "FAILED", error: json(error), completedAt: new Date() },
+        create: { jobId, name, attempt, status: "FAILED", error: json(error), completedAt: new Date() },
+        update: { attempt, status: "FAILED", error: json(error), completedAt: new Date() },
       });
+    },
+    async stepWaiting(jobId, name, attempt, state) {
+      await prisma.jobStep.upsert({
+        where: { jobId_name: { jobId, name } },
+        create: { jobId, name, attempt, status: "WAITING", output: json(state) },
+        update: { attempt, status: "WAITING", output: json(state), error: Prisma.DbNull, completedAt: null },
+      });
+    },
+    async callbackNotified(jobId, name, state) {
+      // Only a still-WAITING step is updated: a callback that won the race has completed it.
+      const { count } = await prisma.jobStep.updateMany({
+        where: { jobId, name, status: "WAITING" },
+        data: { output: json(state) },
+      });
+      if (count > 0) return { completed: false };
+      const step = await prisma.jobStep.findUnique({ where: { jobId_name: { jobId, name } } });
+      return step?.status === "COMPLETED" ? { completed: true, output: step.output } : { completed: false };
+    },
+    async createCallbackToken(jobId, tenantId, name, expiresAt) {
+      const token = randomToken(32);
+      await prisma.$transaction([
+        prisma.callbackToken.deleteMany({ where: { jobId, stepName: name } }),
+        prisma.callbackToken.create({
+          data: { tokenHash: sha256Hex(token), tenantId, jobId, stepName: name, expiresAt },
+        }),
+      ]);
+      return token;
+    },
+    async isCancelRequested(jobId) {
+      const job = await prisma.job.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true } });
+      return job?.cancelRequestedAt != null;
     },
     async relate(jobId, tenantId, record) {
       await prisma.relatedRecord.createMany({ data: [{ jobId, tenantId, ...record }], skipDuplicates: true });

@@ -7,9 +7,13 @@ import {
   serializeError,
 } from "@zixly/core";
 import { Prisma, type PrismaClient } from "@zixly/db";
-import type { Delivery } from "@zixly/queue";
+import type { Delivery, QueueDriver } from "@zixly/queue";
 import {
+  isJobCancelled,
+  isWorkflowSuspended,
+  JOBS_QUEUE,
   type JobMessageBody,
+  jobMessage,
   runWorkflow,
   type StepStore,
   type WorkflowEvent,
@@ -20,15 +24,20 @@ import type { ConnectorResolver } from "./connector-resolver.js";
 
 export interface JobProcessorDeps {
   prisma: PrismaClient;
+  queue: QueueDriver;
   registry: WorkflowRegistry;
   store: StepStore;
   connectors: ConnectorResolver;
   log: Logger;
   retryMaxDelayMs: number;
+  /** How long a claim owns a RUNNING job without a heartbeat (crash recovery horizon). */
+  leaseMs: number;
+  /** Base URL for `step.waitForCallback` URLs. */
+  callbackBaseUrl?: string | undefined;
   /** Called once per finished attempt (metrics). */
   onAttempt?: (outcome: {
     workflow: string;
-    status: "completed" | "failed" | "retrying";
+    status: "completed" | "failed" | "retrying" | "waiting" | "cancelled";
     durationMs: number;
   }) => void;
 }
@@ -47,26 +56,60 @@ const json = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJso
 
 /**
  * The queue handler: runs one attempt of the job a message names. Postgres is the source of
- * truth — a message for a job that is already finished or cancelled is acknowledged and
- * dropped, which is what makes at-least-once delivery run each job to completion once.
- * Retry decisions are made here (attempt count in the job row, the workflow's backoff) and
- * handed to the driver as a {@link RetryAfterError} or a {@link NonRetriableError}.
+ * truth. A claim (an atomic UPDATE) takes a QUEUED or WAITING job, or a RUNNING one whose
+ * lease lapsed (its worker died); any other message — a duplicate, a job already finished or
+ * cancelled — is acknowledged and dropped, which is what turns at-least-once delivery into
+ * one completed run per job. Retry decisions are made here (attempts in the job row, the
+ * workflow's backoff with jitter) and handed to the driver as a {@link RetryAfterError} or a
+ * {@link NonRetriableError}; waits re-enqueue the job with a delay and free the slot.
  */
 export function createJobProcessor(
   deps: JobProcessorDeps,
 ): (delivery: Delivery<JobMessageBody>) => Promise<void> {
-  const { prisma, registry, store, connectors } = deps;
+  const { prisma, registry, store, connectors, queue } = deps;
+  const leaseInterval = `${Math.max(1, Math.round(deps.leaseMs / 1000))} seconds`;
+
+  async function enqueueLater(
+    job: { id: string; tenant_id: string; workflow: string },
+    id: string,
+    delayMs: number,
+  ) {
+    const message = jobMessage(
+      { id: job.id, tenantId: job.tenant_id, workflow: job.workflow },
+      registry.get(job.workflow),
+    );
+    await queue.enqueue(JOBS_QUEUE, [{ ...message, id, delayMs: Math.max(0, delayMs) }]);
+  }
 
   return async function processJob(delivery) {
     const jobId = delivery.body.jobId;
-    // Atomic claim: counts the attempt and refuses jobs that are finished or cancelled.
     const [job] = await prisma.$queryRaw<ClaimedJob[]>`
-      UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1,
-             started_at = COALESCE(started_at, now()), updated_at = now()
-       WHERE id = ${jobId}::uuid AND status IN ('QUEUED', 'RUNNING')
+      UPDATE jobs SET
+             attempts = CASE WHEN status = 'WAITING' THEN attempts ELSE attempts + 1 END,
+             status = 'RUNNING', started_at = COALESCE(started_at, now()), wake_at = NULL,
+             lease_expires_at = now() + ${leaseInterval}::interval, updated_at = now()
+       WHERE id = ${jobId}::uuid
+         AND (status IN ('QUEUED', 'WAITING') OR (status = 'RUNNING' AND lease_expires_at < now()))
       RETURNING id, tenant_id, workflow, input, attempts, max_attempts, request_id`;
     if (!job) {
-      deps.log.debug({ jobId }, "message for a job that is not runnable; acknowledged");
+      const current = await prisma.job.findUnique({
+        where: { id: jobId },
+        select: { status: true, leaseExpiresAt: true },
+      });
+      if (current?.status === "RUNNING" && current.leaseExpiresAt) {
+        // Another worker holds the job. Look again once its lease could have lapsed (it may be
+        // a crashed worker's), without spending one of the message's attempts.
+        const at = current.leaseExpiresAt.getTime();
+        await enqueueLater(
+          { id: jobId, tenant_id: delivery.body.tenantId, workflow: delivery.body.workflow },
+          `${jobId}-l${at}`,
+          at - Date.now() + 250,
+        );
+      }
+      deps.log.debug(
+        { jobId, status: current?.status },
+        "message for a job that is not runnable now; acknowledged",
+      );
       return;
     }
 
@@ -80,6 +123,16 @@ export function createJobProcessor(
     const started = performance.now();
     const definition = registry.get(job.workflow);
     const event = job.input as WorkflowEvent;
+    const heartbeat = setInterval(
+      () => {
+        prisma.$executeRaw`UPDATE jobs SET lease_expires_at = now() + ${leaseInterval}::interval WHERE id = ${jobId}::uuid AND status = 'RUNNING'`.catch(
+          (err: unknown) => log.warn({ err }, "lease heartbeat failed"),
+        );
+      },
+      Math.max(1_000, Math.floor(deps.leaseMs / 3)),
+    );
+    const finish = (status: "completed" | "failed" | "retrying" | "waiting" | "cancelled") =>
+      deps.onAttempt?.({ workflow: job.workflow, status, durationMs: performance.now() - started });
 
     try {
       if (!definition)
@@ -95,6 +148,7 @@ export function createJobProcessor(
           event.accountId ? { [event.source]: event.accountId } : {},
         ),
         log,
+        callbackBaseUrl: deps.callbackBaseUrl,
       });
       await prisma.job.update({
         where: { id: job.id },
@@ -103,13 +157,33 @@ export function createJobProcessor(
           result: json(result ?? null),
           error: Prisma.DbNull,
           completedAt: new Date(),
+          leaseExpiresAt: null,
         },
       });
-      const durationMs = performance.now() - started;
-      log.info({ durationMs: Math.round(durationMs) }, "job completed");
-      deps.onAttempt?.({ workflow: job.workflow, status: "completed", durationMs });
+      log.info({ durationMs: Math.round(performance.now() - started) }, "job completed");
+      finish("completed");
     } catch (err) {
-      const durationMs = performance.now() - started;
+      if (isWorkflowSuspended(err)) {
+        const wakeAt = new Date(Date.now() + err.resumeInMs);
+        await prisma.job.update({
+          where: { id: job.id },
+          data: { status: "WAITING", wakeAt, leaseExpiresAt: null },
+        });
+        await enqueueLater(job, `${job.id}-w${wakeAt.getTime()}`, err.resumeInMs);
+        if (err.reason === "callback") await resumeIfCallbackArrived(job, err.stepName);
+        log.info({ step: err.stepName, reason: err.reason, resumeInMs: err.resumeInMs }, "job waiting");
+        finish("waiting");
+        return;
+      }
+      if (isJobCancelled(err)) {
+        await prisma.job.update({
+          where: { id: job.id },
+          data: { status: "CANCELLED", completedAt: new Date(), leaseExpiresAt: null },
+        });
+        log.info({ step: err.stepName }, "job cancelled at a step boundary");
+        finish("cancelled");
+        return;
+      }
       const error = serializeError(err);
       const final = isNonRetriableError(err) || job.attempts >= job.max_attempts;
       if (final) {
@@ -119,10 +193,11 @@ export function createJobProcessor(
             status: "FAILED",
             error: json({ ...error, attempts: job.attempts }),
             completedAt: new Date(),
+            leaseExpiresAt: null,
           },
         });
         log.error({ err: error }, "job failed");
-        deps.onAttempt?.({ workflow: job.workflow, status: "failed", durationMs });
+        finish("failed");
         throw new NonRetriableError(error.message, { cause: err });
       }
       const delayMs =
@@ -137,11 +212,30 @@ export function createJobProcessor(
         data: {
           status: "QUEUED",
           error: json({ ...error, attempts: job.attempts, nextAttemptInMs: delayMs }),
+          leaseExpiresAt: null,
         },
       });
       log.warn({ err: error, delayMs }, "job attempt failed; will retry");
-      deps.onAttempt?.({ workflow: job.workflow, status: "retrying", durationMs });
+      finish("retrying");
       throw new RetryAfterError(error.message, delayMs, { cause: err });
+    } finally {
+      clearInterval(heartbeat);
     }
   };
+
+  /**
+   * A callback can land between the step recording WAITING and the job being parked; the
+   * callback endpoint then found the job RUNNING and left it. Catch that here.
+   */
+  async function resumeIfCallbackArrived(job: ClaimedJob, stepName: string): Promise<void> {
+    const step = await prisma.jobStep.findUnique({
+      where: { jobId_name: { jobId: job.id, name: stepName } },
+    });
+    if (step?.status !== "COMPLETED") return;
+    const { count } = await prisma.job.updateMany({
+      where: { id: job.id, status: "WAITING" },
+      data: { status: "QUEUED", wakeAt: null },
+    });
+    if (count > 0) await enqueueLater(job, `${job.id}-c${Date.now()}`, 0);
+  }
 }

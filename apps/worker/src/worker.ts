@@ -17,6 +17,10 @@ export interface WorkerDeps {
   concurrency: number;
   retryMaxDelayMs: number;
   urls: VendorUrls;
+  /** Lease of a claimed job (default 30 s): a crashed worker's job is re-run after it lapses. */
+  leaseMs?: number;
+  /** Base URL of the receiver, for `step.waitForCallback` URLs. */
+  callbackBaseUrl?: string | undefined;
   /** Port for /metrics and /health; `undefined` = no HTTP server (embedded use). */
   metricsPort?: number | undefined;
 }
@@ -34,6 +38,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   metrics.setConcurrency(deps.concurrency);
   const runJob = createJobProcessor({
     prisma: deps.prisma,
+    queue: deps.queue,
+    leaseMs: deps.leaseMs ?? 30_000,
+    callbackBaseUrl: deps.callbackBaseUrl,
     registry: deps.registry,
     store: createPgStepStore(deps.prisma),
     connectors: createConnectorResolver({

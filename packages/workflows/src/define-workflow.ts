@@ -34,6 +34,11 @@ export interface RetryPolicy {
 export interface StepOptions {
   /** Fail the step (retryably) when it runs longer than this. */
   timeoutMs?: number;
+  /**
+   * Retries of this step inside one job attempt, for brief glitches (the job's own retry
+   * policy still applies after these run out). Non-retriable errors are not retried.
+   */
+  retries?: { attempts: number; delayMs: number };
 }
 
 /** The durable-step API a workflow's `run` receives. */
@@ -44,6 +49,32 @@ export interface StepApi {
    * Step names must be unique within a run.
    */
   run<T>(name: string, fn: () => Promise<T> | T, options?: StepOptions): Promise<Jsonified<T>>;
+  /**
+   * Waits `durationMs` without holding a worker slot: the job is parked (WAITING) and
+   * re-queued to resume when the time is up.
+   */
+  sleep(name: string, durationMs: number): Promise<void>;
+  /**
+   * Waits for an external system to `POST /callbacks/:token`; the posted JSON body is the
+   * result. `notify` receives the one-time callback URL (send it to the system that will call
+   * back). After `timeoutMs` without a callback the step fails (not retried).
+   */
+  waitForCallback<T = unknown>(
+    name: string,
+    options: {
+      timeoutMs: number;
+      notify?: (callback: { url: string; token: string }) => Promise<void> | void;
+    },
+  ): Promise<T>;
+  /**
+   * Long-polls an external job: calls `check` now and then every `intervalMs` (without
+   * holding a worker slot between checks) until it returns a value other than
+   * `null`/`undefined`, which is the result; fails after `maxChecks` checks.
+   */
+  poll<T>(
+    name: string,
+    options: { intervalMs: number; maxChecks: number; check: () => Promise<T | null | undefined> },
+  ): Promise<Jsonified<T>>;
 }
 
 /** What JSON storage turns a value into (Dates become strings, undefined properties vanish). */

@@ -30,6 +30,9 @@ export {
   type WorkflowTrigger,
 } from "./define-workflow.js";
 export { type RunWorkflowOptions, runWorkflow } from "./engine/run-workflow.js";
+export { isJobCancelled, isWorkflowSuspended, JobCancelled, WorkflowSuspended } from "./engine/signals.js";
+export type { WaitState } from "./engine/step-store.js";
 export { createMemoryStepStore, type StepStore, type StoredStep } from "./engine/step-store.js";
 export { JOBS_QUEUE, type JobMessageBody, jobMessage } from "./job-message.js";
+export { loadWorkflowModules } from "./load-modules.js";
 export { type AnyWorkflow, createWorkflowRegistry, type WorkflowRegistry } from "./registry.js";

@@ -6,6 +6,8 @@ export interface EnqueueTarget {
   id: string;
   tenantId: string;
   workflow: string;
+  /** Queue message id; the job id by default. */
+  messageId?: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export async function enqueueJobs(
   if (jobs.length === 0) return;
   await queue.enqueue(
     JOBS_QUEUE,
-    jobs.map((job) => jobMessage(job, registry.get(job.workflow))),
+    jobs.map((job) => ({ ...jobMessage(job, registry.get(job.workflow)), id: job.messageId ?? job.id })),
   );
   await prisma.job.updateMany({
     where: { id: { in: jobs.map((j) => j.id) } },

@@ -38,12 +38,19 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     for (;;) {
       const pending = await prisma.job.findMany({
         where: { status: "QUEUED", enqueuedAt: null, createdAt: { lt: new Date(Date.now() - graceMs) } },
-        select: { id: true, tenantId: true, workflow: true },
+        select: { id: true, tenantId: true, workflow: true, updatedAt: true },
         orderBy: { createdAt: "asc" },
         take: batchSize,
       });
       if (pending.length === 0) return total;
-      await enqueueJobs(prisma, queue, registry, pending);
+      // A message id per pending state: the same job relayed twice while pending dedupes, and a
+      // replayed job is not mistaken for its earlier, dead-lettered message.
+      await enqueueJobs(
+        prisma,
+        queue,
+        registry,
+        pending.map((job) => ({ ...job, messageId: `${job.id}-o${job.updatedAt.getTime()}` })),
+      );
       total += pending.length;
       log.info({ count: pending.length }, "outbox relay enqueued jobs the queue had not taken");
       if (pending.length < batchSize || stopped) return total;

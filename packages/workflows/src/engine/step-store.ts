@@ -25,7 +25,11 @@ export interface StepStore {
    * Marks a waiting callback step as notified — unless the callback already completed it, in
    * which case this returns the callback's body (`{ completed: true, output }`).
    */
-  callbackNotified(jobId: string, name: string, state: WaitState): Promise<{ completed: boolean; output?: unknown }>;
+  callbackNotified(
+    jobId: string,
+    name: string,
+    state: WaitState,
+  ): Promise<{ completed: boolean; output?: unknown }>;
   /** A fresh one-time callback token for a step (replacing any earlier one of that step). */
   createCallbackToken(jobId: string, tenantId: string, name: string, expiresAt: Date): Promise<string>;
   /** True once a cancel of the running job was requested. */
@@ -72,7 +76,12 @@ export function createMemoryStepStore(): StepStore & {
       if (cb.used) return "used";
       cb.used = true;
       const step = jobSteps(cb.jobId).get(cb.name);
-      jobSteps(cb.jobId).set(cb.name, { name: cb.name, status: "COMPLETED", output: body ?? null, attempt: step?.attempt ?? 1 });
+      jobSteps(cb.jobId).set(cb.name, {
+        name: cb.name,
+        status: "COMPLETED",
+        output: body ?? null,
+        attempt: step?.attempt ?? 1,
+      });
       return "ok";
     },
     async stepWaiting(jobId, name, attempt, state) {
