@@ -420,6 +420,39 @@ describe("prometheus and grafana", () => {
   });
 });
 
+describe("monitoring configuration mounted into the stack", () => {
+  const hasPrometheus = repoPathExists("prometheus/prometheus.yml");
+  const hasGrafana = repoPathExists("grafana/provisioning");
+
+  it.skipIf(!hasPrometheus)("scrapes the app services on their ports", () => {
+    const config = parseComposeYaml(readRepoFile("prometheus/prometheus.yml"));
+    const ports: Record<string, number> = {
+      receiver: Number(serviceEnvironment(raw.services.receiver).PORT),
+      worker: Number(serviceEnvironment(raw.services.worker).WORKER_METRICS_PORT),
+    };
+    const scraped = new Map<string, number>();
+    for (const job of config.scrape_configs as Array<Record<string, unknown>>) {
+      for (const sd of (job.dns_sd_configs ?? []) as Array<{ names: string[]; port: number }>) {
+        for (const name of sd.names) scraped.set(name, sd.port);
+      }
+    }
+    for (const [service, port] of Object.entries(ports)) expect(scraped.get(service), service).toBe(port);
+  });
+
+  it.skipIf(!hasGrafana)(
+    "points Grafana's providers at the mounted folders and the prometheus service",
+    () => {
+      const mounts = (raw.services.grafana.volumes as string[]).map((v) => v.split(":"));
+      const dashboardsTarget = mounts.find(([source]) => source === "./grafana/dashboards")?.[1];
+      const provisioning = readRepoFile("grafana/provisioning/dashboards/zixly.yml");
+      expect(provisioning).toContain(`path: ${dashboardsTarget}`);
+      const datasources = readRepoFile("grafana/provisioning/datasources/prometheus.yml");
+      expect(datasources).toContain("url: http://prometheus:9090");
+      expect(raw.services.prometheus.ports).toEqual(["127.0.0.1:9090:9090"]);
+    },
+  );
+});
+
 describe("the interpolation used by these tests", () => {
   it("follows the Compose Specification's forms", async () => {
     const { interpolate } = await import("./lib/compose.js");

@@ -47,39 +47,50 @@ const allExprs = [
 const docs = readRepoFile("docs/operations.md");
 
 describe("metric names", () => {
-  it.each(allExprs)("$where selects only metrics the apps define", ({ expr }) => {
-    const names = selectedMetrics(expr);
-    expect(names.length).toBeGreaterThan(0);
-    for (const name of names) {
-      expect(
-        SYNTHETIC.has(name) || defined.has(metricFamily(name)),
-        `${name} is not defined by the receiver or the worker`,
-      ).toBe(true);
-    }
-  });
+  it.each(allExprs.map((e) => [e.where, e.expr] as const))(
+    "%s selects only metrics the apps define",
+    (_where, expr) => {
+      const names = selectedMetrics(expr);
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names) {
+        expect(
+          SYNTHETIC.has(name) || defined.has(metricFamily(name)),
+          `${name} is not defined by the receiver or the worker`,
+        ).toBe(true);
+      }
+    },
+  );
 
-  it.each(allExprs)("$where selects every metric with a job matcher", ({ expr }) => {
-    for (const m of expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}/g)) {
-      expect(m[2], `${m[1]} has no job="zixly-…" matcher`).toMatch(/\bjob\s*=~?\s*"zixly-(receiver|worker)/);
-    }
-  });
+  it.each(allExprs.map((e) => [e.where, e.expr] as const))(
+    "%s selects every metric with a job matcher",
+    (_where, expr) => {
+      for (const m of expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}/g)) {
+        expect(m[2], `${m[1]} has no job="zixly-…" matcher`).toMatch(
+          /\bjob\s*=~?\s*"zixly-(receiver|worker)/,
+        );
+      }
+    },
+  );
 
-  it.each(allExprs)("$where aggregates the receivers' shared gauges with max()", ({ expr }) => {
-    for (const gauge of SHARED_GAUGES) {
-      const uses = [...expr.matchAll(new RegExp(`\\b${gauge}\\{`, "g"))].length;
-      const underMax = [
-        ...expr.matchAll(
-          new RegExp(
-            `\\bmax\\s*(?:by\\s*\\([^)]*\\)\\s*)?\\(\\s*(?:(?:delta|deriv)\\(\\s*)?${gauge}\\{`,
-            "g",
+  it.each(allExprs.map((e) => [e.where, e.expr] as const))(
+    "%s aggregates the receivers' shared gauges with max()",
+    (_where, expr) => {
+      for (const gauge of SHARED_GAUGES) {
+        const uses = [...expr.matchAll(new RegExp(`\\b${gauge}\\{`, "g"))].length;
+        const underMax = [
+          ...expr.matchAll(
+            new RegExp(
+              `\\bmax\\s*(?:by\\s*\\([^)]*\\)\\s*)?\\(\\s*(?:(?:delta|deriv)\\(\\s*)?${gauge}\\{`,
+              "g",
+            ),
           ),
-        ),
-      ].length;
-      expect(underMax, `${gauge} must be wrapped in max(…) (each receiver reports the same value)`).toBe(
-        uses,
-      );
-    }
-  });
+        ].length;
+        expect(underMax, `${gauge} must be wrapped in max(…) (each receiver reports the same value)`).toBe(
+          uses,
+        );
+      }
+    },
+  );
 
   it("every domain metric of the receiver and the worker is on a dashboard", () => {
     const onDashboards = new Set(queries.flatMap((q) => selectedMetrics(q.expr).map(metricFamily)));

@@ -238,9 +238,9 @@ describe("Prometheus scraping the running pipeline", () => {
 });
 
 describe("alert expressions (prometheus/alerts.yml)", () => {
-  it.each(rules.map((r) => [`${r.alert} ${JSON.stringify(r.labels ?? {})}`, r] as const))(
+  it.for(rules.map((r) => [`${r.alert} ${JSON.stringify(r.labels ?? {})}`, r] as const))(
     "%s parses and evaluates",
-    async (_name, rule, ctx) => {
+    async ([, rule], ctx) => {
       skipIfUnavailable(ctx);
       vector(await prometheus!.query(rule.expr));
     },
@@ -253,7 +253,7 @@ describe("dashboard panels", () => {
     for (const key of Object.keys(NO_DATA_IN_TEST)) expect(keys.has(key), key).toBe(true);
   });
 
-  it.each(queries)("$key returns data", async ({ key, expr }, ctx) => {
+  it.for(queries.map((q) => [q.key, q] as const))("%s returns data", async ([key, { expr }], ctx) => {
     skipIfUnavailable(ctx);
     const query = withGrafanaVariables(expr);
     expect(query, "a template variable is left in the query").not.toMatch(/\$/);

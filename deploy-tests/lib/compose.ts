@@ -100,7 +100,7 @@ export function interpolateDoc<T>(node: T, env: Record<string, string | undefine
 }
 
 /** Services enabled with the given profiles (those without `profiles` always are). */
-export function activeServices(doc: ComposeDoc, profiles: string[]): Record<string, Service> {
+export function activeServices(doc: ComposeDoc, profiles: readonly string[]): Record<string, Service> {
   return Object.fromEntries(
     Object.entries(doc.services as Record<string, Service>).filter(
       ([, svc]) => !svc.profiles || (svc.profiles as string[]).some((p) => profiles.includes(p)),

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AnyWorkflow } from "./registry.js";
@@ -18,8 +19,9 @@ export async function loadWorkflowModules(
     .filter(Boolean);
   const loaded: AnyWorkflow[] = [];
   for (const spec of list) {
-    const target =
-      spec.startsWith(".") || spec.startsWith("/") ? pathToFileURL(resolve(cwd, spec)).href : spec;
+    // A file that exists (relative to the working directory) is a path; anything else a package name.
+    const file = resolve(cwd, spec);
+    const target = existsSync(file) ? pathToFileURL(file).href : spec;
     const mod = (await import(target)) as { workflows?: unknown; default?: unknown };
     const found = mod.workflows ?? mod.default;
     const items = Array.isArray(found) ? found : found ? [found] : [];
