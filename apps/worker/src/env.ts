@@ -15,6 +15,8 @@ export const WorkerEnv = z.object({
   QUEUE_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Most jobs of one tenant running at once across all workers (0 = no limit): one tenant's burst cannot take every slot. */
+  TENANT_CONCURRENCY: z.coerce.number().int().min(0).default(0),
   /** Port of this worker's /metrics and /health (0 = any free port). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Receiver base URL; `step.waitForCallback` hands out `<PUBLIC_BASE_URL>/callbacks/<token>`. */

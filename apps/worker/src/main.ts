@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     retryMaxDelayMs: env.RETRY_MAX_DELAY_MS,
     metricsPort: env.WORKER_METRICS_PORT,
     leaseMs: env.WORKER_LEASE_MS,
+    tenantConcurrency: env.TENANT_CONCURRENCY,
     callbackBaseUrl: env.PUBLIC_BASE_URL,
     urls: { xeroApiBaseUrl: env.XERO_API_BASE_URL, hubspotApiBaseUrl: env.HUBSPOT_API_BASE_URL },
   });

@@ -34,6 +34,11 @@ export interface JobProcessorDeps {
   leaseMs: number;
   /** Base URL for `step.waitForCallback` URLs. */
   callbackBaseUrl?: string | undefined;
+  /**
+   * Most jobs of one tenant RUNNING at once across all workers (0 = no limit). Checked when a
+   * job is claimed; concurrent claims can overshoot it by at most the number of workers.
+   */
+  tenantConcurrency?: number;
   /** Called once per finished attempt (metrics). */
   onAttempt?: (outcome: {
     workflow: string;
@@ -52,6 +57,9 @@ interface ClaimedJob {
   request_id: string | null;
 }
 
+/** How soon a job refused by its tenant's concurrency limit is offered again. */
+const TENANT_RETRY_MS = 500;
+
 const json = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJsonValue;
 
 /**
@@ -68,6 +76,12 @@ export function createJobProcessor(
 ): (delivery: Delivery<JobMessageBody>) => Promise<void> {
   const { prisma, registry, store, connectors, queue } = deps;
   const leaseInterval = `${Math.max(1, Math.round(deps.leaseMs / 1000))} seconds`;
+  const tenantLimit = deps.tenantConcurrency ?? 0;
+  const messageRef = (delivery: Delivery<JobMessageBody>) => ({
+    id: delivery.body.jobId,
+    tenant_id: delivery.body.tenantId,
+    workflow: delivery.body.workflow,
+  });
 
   async function enqueueLater(
     job: { id: string; tenant_id: string; workflow: string },
@@ -90,6 +104,10 @@ export function createJobProcessor(
              lease_expires_at = now() + ${leaseInterval}::interval, updated_at = now()
        WHERE id = ${jobId}::uuid
          AND (status IN ('QUEUED', 'WAITING') OR (status = 'RUNNING' AND lease_expires_at < now()))
+         AND (${tenantLimit}::int = 0 OR (
+              SELECT count(*) FROM jobs running
+               WHERE running.tenant_id = jobs.tenant_id AND running.status = 'RUNNING'
+                 AND running.lease_expires_at > now()) < ${tenantLimit}::int)
       RETURNING id, tenant_id, workflow, input, attempts, max_attempts, request_id`;
     if (!job) {
       const current = await prisma.job.findUnique({
@@ -100,11 +118,11 @@ export function createJobProcessor(
         // Another worker holds the job. Look again once its lease could have lapsed (it may be
         // a crashed worker's), without spending one of the message's attempts.
         const at = current.leaseExpiresAt.getTime();
-        await enqueueLater(
-          { id: jobId, tenant_id: delivery.body.tenantId, workflow: delivery.body.workflow },
-          `${jobId}-l${at}`,
-          at - Date.now() + 250,
-        );
+        await enqueueLater(messageRef(delivery), `${jobId}-l${at}`, at - Date.now() + 250);
+      } else if (current?.status === "QUEUED" || current?.status === "WAITING") {
+        // Runnable but refused: its tenant is at its concurrency limit. Try again shortly.
+        const slot = Math.floor(Date.now() / TENANT_RETRY_MS);
+        await enqueueLater(messageRef(delivery), `${jobId}-t${slot}`, TENANT_RETRY_MS);
       }
       deps.log.debug(
         { jobId, status: current?.status },

@@ -19,6 +19,8 @@ export interface WorkerDeps {
   urls: VendorUrls;
   /** Lease of a claimed job (default 30 s): a crashed worker's job is re-run after it lapses. */
   leaseMs?: number;
+  /** Most RUNNING jobs per tenant across workers (0 = unlimited). */
+  tenantConcurrency?: number;
   /** Base URL of the receiver, for `step.waitForCallback` URLs. */
   callbackBaseUrl?: string | undefined;
   /** Port for /metrics and /health; `undefined` = no HTTP server (embedded use). */
@@ -41,6 +43,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     queue: deps.queue,
     leaseMs: deps.leaseMs ?? 30_000,
     callbackBaseUrl: deps.callbackBaseUrl,
+    tenantConcurrency: deps.tenantConcurrency,
     registry: deps.registry,
     store: createPgStepStore(deps.prisma),
     connectors: createConnectorResolver({

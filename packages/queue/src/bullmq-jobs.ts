@@ -64,9 +64,16 @@ export function toBulkJob<T>(
       // dead-letter set.
       removeOnComplete: true,
       removeOnFail: false,
+      // BullMQ priorities are 1 (first) … 2^21; unprioritised jobs run before prioritised ones.
+      ...(message.priority !== undefined
+        ? { priority: Math.min(MAX_PRIORITY, Math.max(1, Math.round(message.priority))) }
+        : {}),
     },
   };
 }
+
+/** BullMQ's largest priority. */
+const MAX_PRIORITY = 2_097_152;
 
 /** The backoff a job was enqueued with (tolerates jobs written by other producers). */
 function backoffOf(type: string | undefined, job: MinimalJob | undefined): BackoffPolicy {

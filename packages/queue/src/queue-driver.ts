@@ -46,6 +46,12 @@ export interface QueueMessage<T> {
   attempts?: number;
   /** Backoff between failed attempts. Defaults to the driver's `defaultBackoff`. */
   backoff?: BackoffPolicy;
+  /**
+   * Ordering among waiting messages: lower is delivered first (≥ 1). Used for fairness between
+   * tenants. Messages without one go ahead of prioritised ones. Drivers that cannot order
+   * (SQS) deliver in arrival order and ignore it.
+   */
+  priority?: number;
 }
 
 /** One delivery of a message to a handler. */

@@ -8,6 +8,8 @@ export interface EnqueueTarget {
   workflow: string;
   /** Queue message id; the job id by default. */
   messageId?: string;
+  /** Fair-queueing position (see `NewJob.priority`). */
+  priority?: number;
 }
 
 /**
@@ -23,7 +25,11 @@ export async function enqueueJobs(
   if (jobs.length === 0) return;
   await queue.enqueue(
     JOBS_QUEUE,
-    jobs.map((job) => ({ ...jobMessage(job, registry.get(job.workflow)), id: job.messageId ?? job.id })),
+    jobs.map((job) => ({
+      ...jobMessage(job, registry.get(job.workflow)),
+      id: job.messageId ?? job.id,
+      ...(job.priority !== undefined ? { priority: job.priority } : {}),
+    })),
   );
   await prisma.job.updateMany({
     where: { id: { in: jobs.map((j) => j.id) } },

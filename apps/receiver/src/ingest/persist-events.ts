@@ -12,6 +12,12 @@ export interface NewJob {
   id: string;
   tenantId: string;
   workflow: string;
+  /**
+   * Fair-queueing position: the tenant's backlog when the job was created (1 = none ahead).
+   * A tenant with 2,000 jobs queued gets positions in the thousands; another tenant's first job
+   * gets 1 and overtakes them, so one burst cannot starve the others.
+   */
+  priority: number;
 }
 
 export interface PersistResult {
@@ -59,6 +65,12 @@ export async function persistEvents(
     });
     const insertedKeys = new Set(inserted.map((r) => r.dedupeKey));
 
+    // The tenant's backlog (jobs queued, not yet run) orders its new jobs behind its own, not
+    // behind other tenants'. Read inside the transaction; concurrent deliveries may share a
+    // position, which only makes ordering between them arbitrary.
+    const [backlog] = await tx.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM jobs WHERE tenant_id = ${endpoint.tenantId}::uuid AND status = 'QUEUED'`;
+    let position = Number(backlog?.n ?? 0);
     const newJobs: (NewJob & { eventId: string })[] = [];
     const jobRows: Prisma.JobCreateManyInput[] = [];
     for (const [index, event] of unique.entries()) {
@@ -66,7 +78,7 @@ export async function persistEvents(
       if (!row || !insertedKeys.has(event.id)) continue;
       for (const workflow of registry.match(event)) {
         const job = { id: randomUUID(), tenantId: endpoint.tenantId, workflow: workflow.id, eventId: row.id };
-        newJobs.push(job);
+        newJobs.push({ ...job, priority: ++position });
         jobRows.push({
           ...job,
           input: event as unknown as Prisma.InputJsonValue,
@@ -108,7 +120,7 @@ export async function persistEvents(
     return {
       eventIds: unique.map((e) => idByKey.get(e.id)).filter((id): id is string => id !== undefined),
       jobIds: unique.flatMap((e) => jobIdsByKey.get(e.id) ?? []),
-      newJobs: newJobs.map(({ id, tenantId, workflow }) => ({ id, tenantId, workflow })),
+      newJobs: newJobs.map(({ id, tenantId, workflow, priority }) => ({ id, tenantId, workflow, priority })),
       duplicate: inserted.length === 0,
     };
   });
