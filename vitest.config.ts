@@ -17,6 +17,7 @@ const packages = [
   ["receiver", "apps/receiver"],
   ["worker", "apps/worker"],
   ["e2e", "e2e"],
+  ["deploy", "deploy-tests"],
 ] as const;
 
 export default defineConfig({

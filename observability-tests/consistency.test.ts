@@ -191,6 +191,12 @@ describe.each(DASHBOARD_FILES)("%s", (file) => {
     }
   });
 
+  it("points its description at its section of docs/operations.md", () => {
+    const anchor = String(dashboard.description ?? "").match(/docs\/operations\.md#([a-z0-9-]+)/)?.[1];
+    expect(anchor).toBeDefined();
+    expect(markdownAnchors(docs).has(anchor!), `no heading with anchor #${anchor}`).toBe(true);
+  });
+
   it("documents every panel in docs/operations.md", () => {
     for (const p of queryPanels(dashboard)) {
       expect(docs.includes(p.title), `"${p.title}" is not described in docs/operations.md`).toBe(true);

@@ -48,10 +48,19 @@ let prometheus: PrometheusServer | undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// A failed setup (no prometheus binary under CI, a service down) is kept and thrown by every
+// test, so it counts as failed tests and not only as a failed hook.
+let setupError: unknown;
 beforeAll(async () => {
-  skipNote = missingBinaryNote("prometheus");
-  if (skipNote) return;
+  try {
+    skipNote = missingBinaryNote("prometheus");
+    if (!skipNote) await setUp();
+  } catch (err) {
+    setupError = err;
+  }
+}, 60_000);
 
+async function setUp() {
   // The harness's in-process worker has no metrics server, so the worker is started here,
   // on the harness's database, queue and sandboxes, with a metrics port.
   pipeline = await startPipeline({ worker: false });
@@ -91,7 +100,7 @@ beforeAll(async () => {
     data: { status: "NEEDS_REAUTH" },
   });
   await sleep(2_500);
-}, 60_000);
+}
 
 afterAll(async () => {
   await prometheus?.stop();
@@ -100,6 +109,7 @@ afterAll(async () => {
 }, 30_000);
 
 function skipIfUnavailable(ctx: TestContext) {
+  if (setupError) throw setupError;
   if (skipNote) ctx.skip(skipNote);
 }
 
