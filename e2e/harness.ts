@@ -200,7 +200,13 @@ export async function startPipeline(options: PipelineOptions = {}) {
 /** A Xero webhook body for one invoice event, and its `x-xero-signature` under `key`. */
 export function xeroDelivery(
   key: string,
-  events: Array<{ resourceId: string; tenantId: string; eventDateUtc?: string; eventType?: string }>,
+  events: Array<{
+    resourceId: string;
+    tenantId: string;
+    eventDateUtc?: string;
+    eventType?: string;
+    eventCategory?: string;
+  }>,
 ) {
   const body = JSON.stringify({
     events: events.map((e) => ({
@@ -208,7 +214,7 @@ export function xeroDelivery(
       resourceId: e.resourceId,
       eventDateUtc: e.eventDateUtc ?? "2026-11-21T09:15:39.902",
       eventType: e.eventType ?? "UPDATE",
-      eventCategory: "INVOICE",
+      eventCategory: e.eventCategory ?? "INVOICE",
       tenantId: e.tenantId,
       tenantType: "ORGANISATION",
     })),
