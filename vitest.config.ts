@@ -18,6 +18,7 @@ const packages = [
   ["worker", "apps/worker"],
   ["e2e", "e2e"],
   ["deploy", "deploy-tests"],
+  ["observability", "observability-tests"],
 ] as const;
 
 export default defineConfig({

@@ -44,3 +44,4 @@ export { type MigrateOptions, type MigrateResult, migrate } from "./migrate.js";
 export { MigrationError, type MigrationErrorCode } from "./migration-error.js";
 export { checksumOf, defaultMigrationsDir } from "./migrations-dir.js";
 export { type ResolveAction, type ResolveOptions, resolveMigration } from "./resolve-migration.js";
+export { TENANT_ROLE, type TenantTransaction, withTenant } from "./tenant-scope.js";

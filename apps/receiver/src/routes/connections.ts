@@ -1,3 +1,4 @@
+import { withTenant } from "@zixly/db";
 import { Router } from "express";
 import { z } from "zod";
 import { requireApiKey, requireRole } from "../http/auth.js";
@@ -43,27 +44,28 @@ export function connectionRoutes(deps: ReceiverDeps): Router {
       status: "ACTIVE" as const,
     };
     // Connecting the same account again replaces its credentials (a reconnect).
-    const connection = await prisma.connection.upsert({
-      where: {
-        tenantId_provider_externalAccountId: {
-          tenantId,
-          provider: body.provider,
-          externalAccountId: body.externalAccountId,
+    const connection = await withTenant(prisma, tenantId, (tx) =>
+      tx.connection.upsert({
+        where: {
+          tenantId_provider_externalAccountId: {
+            tenantId,
+            provider: body.provider,
+            externalAccountId: body.externalAccountId,
+          },
         },
-      },
-      create: { tenantId, provider: body.provider, externalAccountId: body.externalAccountId, ...data },
-      update: data,
-      select: publicFields,
-    });
+        create: { tenantId, provider: body.provider, externalAccountId: body.externalAccountId, ...data },
+        update: data,
+        select: publicFields,
+      }),
+    );
     res.status(201).json(connection);
   });
 
   router.get("/", async (req, res) => {
-    const connections = await prisma.connection.findMany({
-      where: { tenantId: req.auth!.tenantId },
-      select: publicFields,
-      orderBy: { createdAt: "desc" },
-    });
+    const tenantId = req.auth!.tenantId;
+    const connections = await withTenant(prisma, tenantId, (tx) =>
+      tx.connection.findMany({ where: { tenantId }, select: publicFields, orderBy: { createdAt: "desc" } }),
+    );
     res.json({ connections });
   });
 

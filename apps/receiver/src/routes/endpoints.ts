@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { withTenant } from "@zixly/db";
 import type { Request } from "express";
 import { Router } from "express";
 import { z } from "zod";
@@ -43,27 +44,33 @@ export function endpointRoutes(deps: ReceiverDeps): Router {
     // Asana's secret arrives in its X-Hook-Secret handshake; others get a generated one.
     const generated = !body.secret && body.source !== "asana" ? generateSecret() : undefined;
     const secret = body.secret ?? generated;
-    const endpoint = await prisma.webhookEndpoint.create({
-      data: {
-        tenantId: req.auth!.tenantId,
-        source: body.source,
-        name: body.name,
-        secretCiphertext: secret ? secretBox.encrypt(secret) : null,
-        settings: (body.settings ?? {}) as object,
-      },
-      select: { id: true, source: true, name: true, createdAt: true },
-    });
+    const tenantId = req.auth!.tenantId;
+    const endpoint = await withTenant(prisma, tenantId, (tx) =>
+      tx.webhookEndpoint.create({
+        data: {
+          tenantId,
+          source: body.source,
+          name: body.name,
+          secretCiphertext: secret ? secretBox.encrypt(secret) : null,
+          settings: (body.settings ?? {}) as object,
+        },
+        select: { id: true, source: true, name: true, createdAt: true },
+      }),
+    );
     const url = `${baseUrlOf(req, deps.config.publicBaseUrl)}/webhooks/${endpoint.id}`;
     // A generated secret is shown once; a secret the caller gave is never echoed.
     res.status(201).json({ ...endpoint, url, ...(generated ? { secret: generated } : {}) });
   });
 
   router.get("/", async (req, res) => {
-    const rows = await prisma.webhookEndpoint.findMany({
-      where: { tenantId: req.auth!.tenantId },
-      select: { id: true, source: true, name: true, active: true, createdAt: true },
-      orderBy: { createdAt: "desc" },
-    });
+    const tenantId = req.auth!.tenantId;
+    const rows = await withTenant(prisma, tenantId, (tx) =>
+      tx.webhookEndpoint.findMany({
+        where: { tenantId },
+        select: { id: true, source: true, name: true, active: true, createdAt: true },
+        orderBy: { createdAt: "desc" },
+      }),
+    );
     const base = baseUrlOf(req, deps.config.publicBaseUrl);
     res.json({ endpoints: rows.map((e) => ({ ...e, url: `${base}/webhooks/${e.id}` })) });
   });

@@ -1,4 +1,4 @@
-import { Prisma } from "@zixly/db";
+import { Prisma, withTenant } from "@zixly/db";
 import { type Request, Router } from "express";
 import { requireApiKey, requireRole } from "../http/auth.js";
 import type { ReceiverDeps } from "../http/context.js";
@@ -15,7 +15,8 @@ export function jobActionRoutes(deps: ReceiverDeps): Router {
   async function loadOwned(req: Request) {
     const id = String(req.params.id ?? "");
     if (!isUuid(id)) throw notFound("job");
-    const job = await prisma.job.findFirst({ where: { id, tenantId: req.auth!.tenantId } });
+    const tenantId = req.auth!.tenantId;
+    const job = await withTenant(prisma, tenantId, (tx) => tx.job.findFirst({ where: { id, tenantId } }));
     if (!job) throw notFound("job");
     return job;
   }
@@ -27,7 +28,7 @@ export function jobActionRoutes(deps: ReceiverDeps): Router {
   router.post("/:id/replay", requireRole("ADMIN", "EDITOR"), async (req, res) => {
     const job = await loadOwned(req);
     const fromScratch = req.query.fromScratch === "true" || req.query.fromScratch === "1";
-    const replayed = await prisma.$transaction(async (tx) => {
+    const replayed = await withTenant(prisma, job.tenantId, async (tx) => {
       const { count } = await tx.job.updateMany({
         where: { id: job.id, status: "FAILED" },
         data: {
@@ -71,18 +72,19 @@ export function jobActionRoutes(deps: ReceiverDeps): Router {
   router.post("/:id/cancel", requireRole("ADMIN", "EDITOR"), async (req, res) => {
     const job = await loadOwned(req);
     const now = new Date();
-    const cancelled = await prisma.job.updateMany({
-      where: { id: job.id, status: { in: ["QUEUED", "WAITING"] } },
-      data: { status: "CANCELLED", completedAt: now, cancelRequestedAt: now, wakeAt: null },
-    });
+    const cancelled = await withTenant(prisma, job.tenantId, (tx) =>
+      tx.job.updateMany({
+        where: { id: job.id, status: { in: ["QUEUED", "WAITING"] } },
+        data: { status: "CANCELLED", completedAt: now, cancelRequestedAt: now, wakeAt: null },
+      }),
+    );
     if (cancelled.count > 0) {
       res.json({ id: job.id, status: "CANCELLED" });
       return;
     }
-    const requested = await prisma.job.updateMany({
-      where: { id: job.id, status: "RUNNING" },
-      data: { cancelRequestedAt: now },
-    });
+    const requested = await withTenant(prisma, job.tenantId, (tx) =>
+      tx.job.updateMany({ where: { id: job.id, status: "RUNNING" }, data: { cancelRequestedAt: now } }),
+    );
     if (requested.count > 0) {
       res.status(202).json({ id: job.id, status: "RUNNING", cancelRequested: true });
       return;

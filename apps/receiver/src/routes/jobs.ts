@@ -1,4 +1,4 @@
-import type { Prisma } from "@zixly/db";
+import { type Prisma, withTenant } from "@zixly/db";
 import { Router } from "express";
 import { z } from "zod";
 import { requireApiKey } from "../http/auth.js";
@@ -95,12 +95,14 @@ export function jobRoutes(deps: ReceiverDeps): Router {
       const c = decodeCursor(query.cursor);
       where.OR = [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }];
     }
-    const rows = await prisma.job.findMany({
-      where,
-      include: jobDetail,
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      take: query.limit + 1,
-    });
+    const rows = await withTenant(prisma, req.auth!.tenantId, (tx) =>
+      tx.job.findMany({
+        where,
+        include: jobDetail,
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: query.limit + 1,
+      }),
+    );
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     res.json({

@@ -1,4 +1,5 @@
 import { randomToken, sha256Hex } from "@zixly/core";
+import { withTenant } from "@zixly/db";
 import { Router } from "express";
 import { z } from "zod";
 import { API_KEY_PREFIX, parseRole, requireAdminToken, requireApiKey, requireRole } from "../http/auth.js";
@@ -47,45 +48,51 @@ export function tenantRoutes(deps: ReceiverDeps): Router {
   router.post("/keys", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
     const body = parseBody(CreateKey, req.body);
     const apiKey = newApiKey();
-    const row = await prisma.apiKey.create({
-      data: {
-        tenantId: req.auth!.tenantId,
-        name: body.name,
-        role: body.role,
-        keyHash: apiKey.hash,
-        prefix: apiKey.prefix,
-        expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
-      },
-      select: { id: true, name: true, role: true, prefix: true, createdAt: true, expiresAt: true },
-    });
+    const tenantId = req.auth!.tenantId;
+    const row = await withTenant(prisma, tenantId, (tx) =>
+      tx.apiKey.create({
+        data: {
+          tenantId,
+          name: body.name,
+          role: body.role,
+          keyHash: apiKey.hash,
+          prefix: apiKey.prefix,
+          expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
+        },
+        select: { id: true, name: true, role: true, prefix: true, createdAt: true, expiresAt: true },
+      }),
+    );
     res.status(201).json({ ...row, apiKey: apiKey.key });
   });
 
   router.get("/keys", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
-    const keys = await prisma.apiKey.findMany({
-      where: { tenantId: req.auth!.tenantId },
-      select: {
-        id: true,
-        name: true,
-        role: true,
-        prefix: true,
-        createdAt: true,
-        expiresAt: true,
-        revokedAt: true,
-        lastUsedAt: true,
-      },
-      orderBy: { createdAt: "desc" },
-    });
+    const tenantId = req.auth!.tenantId;
+    const keys = await withTenant(prisma, tenantId, (tx) =>
+      tx.apiKey.findMany({
+        where: { tenantId },
+        select: {
+          id: true,
+          name: true,
+          role: true,
+          prefix: true,
+          createdAt: true,
+          expiresAt: true,
+          revokedAt: true,
+          lastUsedAt: true,
+        },
+        orderBy: { createdAt: "desc" },
+      }),
+    );
     res.json({ keys });
   });
 
   router.delete("/keys/:id", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
     const id = req.params.id as string;
     if (!isUuid(id)) throw notFound("API key");
-    const { count } = await prisma.apiKey.updateMany({
-      where: { id, tenantId: req.auth!.tenantId, revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
+    const tenantId = req.auth!.tenantId;
+    const { count } = await withTenant(prisma, tenantId, (tx) =>
+      tx.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } }),
+    );
     if (count === 0) throw notFound("API key");
     res.status(204).end();
   });
