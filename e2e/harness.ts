@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core";
 import { createTestDatabase } from "@zixly/db/testing";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
-import { createReceiverApp, startOutboxRelay } from "@zixly/receiver";
+import { createReceiverApp, createRedisRateLimiter, startOutboxRelay } from "@zixly/receiver";
 import {
   createHubspotSandbox,
   createXeroSandbox,
@@ -15,6 +15,7 @@ import {
 } from "@zixly/sandboxes";
 import { startWorker } from "@zixly/worker";
 import { type AnyWorkflow, createWorkflowRegistry, workflows } from "@zixly/workflows";
+import { Redis } from "ioredis";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -24,6 +25,10 @@ export interface PipelineOptions {
   worker?: boolean;
   concurrency?: number;
   retryMaxDelayMs?: number;
+  /** Requests per minute per tenant (api) / per endpoint (webhooks); unset = unlimited. */
+  rateLimits?: { apiPerMinute?: number; webhooksPerMinute?: number };
+  /** Port for the in-process worker's /metrics (0 = any free port); unset = none. */
+  workerMetricsPort?: number;
   /** Workflows besides the catalogue (test fixtures). */
   workflows?: AnyWorkflow[];
 }
@@ -41,7 +46,18 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const xero = await createXeroSandbox();
   const hubspot = await createHubspotSandbox();
 
+  const limiterRedis = options.rateLimits ? new Redis(REDIS_URL, { enableOfflineQueue: false }) : undefined;
+  const limiter = (name: string, points: number | undefined) =>
+    limiterRedis && points
+      ? createRedisRateLimiter(limiterRedis, `${prefix}:${name}`, { points, windowSec: 60 })
+      : undefined;
+  const apiLimiter = limiter("api", options.rateLimits?.apiPerMinute);
+  const webhookLimiter = limiter("webhooks", options.rateLimits?.webhooksPerMinute);
   const app = createReceiverApp({
+    rateLimits: {
+      ...(apiLimiter ? { api: apiLimiter } : {}),
+      ...(webhookLimiter ? { webhooks: webhookLimiter } : {}),
+    },
     prisma: db.prisma,
     queue,
     registry,
@@ -69,6 +85,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
           log,
           concurrency: options.concurrency ?? 4,
           callbackBaseUrl: baseUrl,
+          metricsPort: options.workerMetricsPort,
           ...workerConfig,
         });
 
@@ -186,11 +203,13 @@ export async function startPipeline(options: PipelineOptions = {}) {
     standardEndpoint,
     waitForJob,
     registry,
+    workerMetricsPort: worker?.metricsPort,
     async close() {
       await worker?.stop();
       await relay.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
+      limiterRedis?.disconnect();
       await Promise.all([xero.close(), hubspot.close()]);
       await db.drop();
     },

@@ -1,8 +1,11 @@
 import express, { type Express } from "express";
+import helmet from "helmet";
+import { requireApiKey } from "./http/auth.js";
 import type { ReceiverDeps } from "./http/context.js";
 import { requestContext } from "./http/context.js";
 import { errorHandler, unknownRoute } from "./http/errors.js";
 import { createReceiverMetrics } from "./http/metrics.js";
+import { rateLimit } from "./http/rate-limit.js";
 import { callbackRoutes } from "./routes/callbacks.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { endpointRoutes } from "./routes/endpoints.js";
@@ -20,6 +23,7 @@ export function createReceiverApp(input: ReceiverDeps): Express {
   const deps = { ...input, metrics: input.metrics ?? createReceiverMetrics(input) };
   const app = express();
   app.disable("x-powered-by");
+  app.use(helmet());
   app.set("trust proxy", false);
   app.use(requestContext(deps.log));
   app.use(deps.metrics.httpMiddleware);
@@ -34,7 +38,14 @@ export function createReceiverApp(input: ReceiverDeps): Express {
 
   const api = express.Router();
   api.use(express.json({ limit: API_BODY_LIMIT }));
-  api.use(tenantRoutes(deps));
+  // Every /api route but the operator's tenant bootstrap needs an API key, and counts against
+  // its tenant's rate limit.
+  const authenticated = [
+    requireApiKey(deps.prisma),
+    rateLimit(deps.rateLimits?.api, (req) => req.auth?.tenantId),
+  ];
+  api.use(tenantRoutes(deps, authenticated));
+  api.use(...authenticated);
   api.use("/endpoints", endpointRoutes(deps));
   api.use("/connections", connectionRoutes(deps));
   api.use("/jobs", jobActionRoutes(deps));

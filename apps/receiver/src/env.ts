@@ -36,6 +36,10 @@ export const ReceiverEnv = z.object({
     .default(1024 * 1024),
   /** How often the outbox relay looks for accepted jobs the queue has not taken yet. */
   OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
+  /** Requests per minute per tenant on `/api` (0 = unlimited). */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+  /** Webhook deliveries per minute per endpoint (0 = unlimited); senders retry a 429. */
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
   /** Pino log level. */
   /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
   WORKFLOW_MODULES: z.string().optional(),

@@ -2,8 +2,10 @@ import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core"
 import { createPrismaClient } from "@zixly/db";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
 import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
+import { Redis } from "ioredis";
 import { createReceiverApp } from "./app.js";
 import { loadReceiverEnv } from "./env.js";
+import { createRedisRateLimiter } from "./http/rate-limit.js";
 import { startOutboxRelay } from "./ingest/outbox-relay.js";
 
 /** Receiver process: HTTP API + outbox relay. SIGTERM/SIGINT stop it gracefully. */
@@ -24,7 +26,24 @@ async function main(): Promise<void> {
   ]);
   const secretBox = createSecretBox(parseEncryptionKeys(env.ZIXLY_ENCRYPTION_KEY));
 
+  // Rate limits live in Redis so every replica shares them; no offline queue, so a Redis outage
+  // fails open at once instead of stalling requests.
+  const limiterRedis = new Redis(env.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: false,
+  });
+  limiterRedis.on("error", () => undefined);
+  const perMinute = (points: number) => (points > 0 ? { points, windowSec: 60 } : undefined);
+  const apiPolicy = perMinute(env.API_RATE_LIMIT_PER_MINUTE);
+  const webhookPolicy = perMinute(env.WEBHOOK_RATE_LIMIT_PER_MINUTE);
+  const rateLimits = {
+    ...(apiPolicy ? { api: createRedisRateLimiter(limiterRedis, "api", apiPolicy) } : {}),
+    ...(webhookPolicy ? { webhooks: createRedisRateLimiter(limiterRedis, "webhooks", webhookPolicy) } : {}),
+  };
+
   const app = createReceiverApp({
+    rateLimits,
     prisma,
     queue,
     registry,
@@ -51,6 +70,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await relay.stop();
     await queue.close();
+    limiterRedis.disconnect();
     await prisma.$disconnect();
     log.info("receiver stopped");
     process.exit(0);

@@ -6,6 +6,7 @@ import type { WorkflowRegistry } from "@zixly/workflows";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { ReceiverMetrics } from "./metrics.js";
+import type { RateLimiter } from "./rate-limit.js";
 
 /** Everything the HTTP layer needs, passed in (no module reads the environment). */
 export interface ReceiverDeps {
@@ -14,6 +15,8 @@ export interface ReceiverDeps {
   registry: WorkflowRegistry;
   secretBox: SecretBox;
   log: Logger;
+  /** Per-tenant limits for `/api` and per-endpoint limits for webhooks; none = unlimited. */
+  rateLimits?: { api?: RateLimiter; webhooks?: RateLimiter };
   /** Created by the app when not given; pass one to read metrics in tests. */
   metrics?: ReceiverMetrics;
   config: {

@@ -1,7 +1,7 @@
 import { withTenant } from "@zixly/db";
 import { Router } from "express";
 import { z } from "zod";
-import { requireApiKey, requireRole } from "../http/auth.js";
+import { requireRole } from "../http/auth.js";
 import type { ReceiverDeps } from "../http/context.js";
 import { parseBody } from "../http/validate.js";
 
@@ -32,7 +32,6 @@ const publicFields = {
 export function connectionRoutes(deps: ReceiverDeps): Router {
   const { prisma, secretBox } = deps;
   const router = Router();
-  router.use(requireApiKey(prisma));
 
   router.post("/", requireRole("ADMIN", "EDITOR"), async (req, res) => {
     const body = parseBody(CreateConnection, req.body);

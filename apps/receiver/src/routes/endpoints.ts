@@ -3,7 +3,7 @@ import { withTenant } from "@zixly/db";
 import type { Request } from "express";
 import { Router } from "express";
 import { z } from "zod";
-import { requireApiKey, requireRole } from "../http/auth.js";
+import { requireRole } from "../http/auth.js";
 import type { ReceiverDeps } from "../http/context.js";
 import { HttpError } from "../http/errors.js";
 import { parseBody } from "../http/validate.js";
@@ -30,7 +30,6 @@ export function baseUrlOf(req: Request, configured: string | undefined): string 
 export function endpointRoutes(deps: ReceiverDeps): Router {
   const { prisma, secretBox } = deps;
   const router = Router();
-  router.use(requireApiKey(prisma));
 
   router.post("/", requireRole("ADMIN", "EDITOR"), async (req, res) => {
     const body = parseBody(CreateEndpoint, req.body);

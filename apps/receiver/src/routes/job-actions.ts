@@ -1,6 +1,6 @@
 import { Prisma, withTenant } from "@zixly/db";
 import { type Request, Router } from "express";
-import { requireApiKey, requireRole } from "../http/auth.js";
+import { requireRole } from "../http/auth.js";
 import type { ReceiverDeps } from "../http/context.js";
 import { HttpError, notFound } from "../http/errors.js";
 import { isUuid } from "../http/validate.js";
@@ -10,7 +10,6 @@ import { enqueueJobs } from "../ingest/enqueue-jobs.js";
 export function jobActionRoutes(deps: ReceiverDeps): Router {
   const { prisma, queue, registry } = deps;
   const router = Router();
-  router.use(requireApiKey(prisma));
 
   async function loadOwned(req: Request) {
     const id = String(req.params.id ?? "");

@@ -1,7 +1,6 @@
 import { type Prisma, withTenant } from "@zixly/db";
 import { Router } from "express";
 import { z } from "zod";
-import { requireApiKey } from "../http/auth.js";
 import type { ReceiverDeps } from "../http/context.js";
 import { HttpError, notFound } from "../http/errors.js";
 import { isUuid, parseBody } from "../http/validate.js";
@@ -73,7 +72,6 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 export function jobRoutes(deps: ReceiverDeps): Router {
   const { prisma } = deps;
   const router = Router();
-  router.use(requireApiKey(prisma));
 
   router.get("/:id", async (req, res) => {
     const id = req.params.id as string;

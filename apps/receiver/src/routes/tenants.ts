@@ -1,8 +1,8 @@
 import { randomToken, sha256Hex } from "@zixly/core";
 import { withTenant } from "@zixly/db";
-import { Router } from "express";
+import { type RequestHandler, Router } from "express";
 import { z } from "zod";
-import { API_KEY_PREFIX, parseRole, requireAdminToken, requireApiKey, requireRole } from "../http/auth.js";
+import { API_KEY_PREFIX, parseRole, requireAdminToken, requireRole } from "../http/auth.js";
 import type { ReceiverDeps } from "../http/context.js";
 import { notFound } from "../http/errors.js";
 import { isUuid, parseBody } from "../http/validate.js";
@@ -23,7 +23,7 @@ function newApiKey(): { key: string; hash: string; prefix: string } {
 }
 
 /** Tenants (operator bootstrap) and their API keys. */
-export function tenantRoutes(deps: ReceiverDeps): Router {
+export function tenantRoutes(deps: ReceiverDeps, authenticated: RequestHandler[]): Router {
   const { prisma } = deps;
   const router = Router();
 
@@ -45,7 +45,7 @@ export function tenantRoutes(deps: ReceiverDeps): Router {
     res.status(201).json({ ...tenant, apiKey: apiKey.key, role: "ADMIN" });
   });
 
-  router.post("/keys", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
+  router.post("/keys", ...authenticated, requireRole("ADMIN"), async (req, res) => {
     const body = parseBody(CreateKey, req.body);
     const apiKey = newApiKey();
     const tenantId = req.auth!.tenantId;
@@ -65,7 +65,7 @@ export function tenantRoutes(deps: ReceiverDeps): Router {
     res.status(201).json({ ...row, apiKey: apiKey.key });
   });
 
-  router.get("/keys", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
+  router.get("/keys", ...authenticated, requireRole("ADMIN"), async (req, res) => {
     const tenantId = req.auth!.tenantId;
     const keys = await withTenant(prisma, tenantId, (tx) =>
       tx.apiKey.findMany({
@@ -86,7 +86,7 @@ export function tenantRoutes(deps: ReceiverDeps): Router {
     res.json({ keys });
   });
 
-  router.delete("/keys/:id", requireApiKey(prisma), requireRole("ADMIN"), async (req, res) => {
+  router.delete("/keys/:id", ...authenticated, requireRole("ADMIN"), async (req, res) => {
     const id = req.params.id as string;
     if (!isUuid(id)) throw notFound("API key");
     const tenantId = req.auth!.tenantId;

@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, Router } from "express";
 import type { ReceiverDeps } from "../http/context.js";
 import { HttpError, notFound } from "../http/errors.js";
 import type { ReceiverMetrics } from "../http/metrics.js";
+import { rateLimit } from "../http/rate-limit.js";
 import { isUuid } from "../http/validate.js";
 import { enqueueJobs } from "../ingest/enqueue-jobs.js";
 import { persistEvents } from "../ingest/persist-events.js";
@@ -19,6 +20,11 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
 
   router.post(
     "/:endpointId",
+    rateLimit(
+      deps.rateLimits?.webhooks,
+      (req) => String(req.params.endpointId ?? ""),
+      () => metrics.webhook("unknown", "rate_limited"),
+    ),
     // Any content type: the signature covers the bytes, whatever the sender labelled them.
     express.raw({ type: () => true, limit: deps.config.maxBodyBytes }),
     async (req, res) => {

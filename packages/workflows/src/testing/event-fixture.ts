@@ -24,7 +24,8 @@ export function loadEventFixture(file: URL | string): WorkflowEvent {
     problems.push("it must be an object");
   } else {
     for (const key of ["source", "type", "id"] as const) {
-      if (typeof event[key] !== "string" || event[key] === "") problems.push(`"${key}" must be a non-empty string`);
+      if (typeof event[key] !== "string" || event[key] === "")
+        problems.push(`"${key}" must be a non-empty string`);
     }
     if (!("data" in event)) problems.push(`"data" is missing`);
     if (typeof event.type === "string" && event.type !== event.type.toLowerCase()) {

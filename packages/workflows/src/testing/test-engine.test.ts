@@ -1,4 +1,4 @@
-import type { HubspotContact, XeroInvoice } from "@zixly/connectors";
+import type { HubspotContact, XeroContact, XeroInvoice } from "@zixly/connectors";
 import { NonRetriableError, RetryAfterError } from "@zixly/core";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
@@ -15,7 +15,12 @@ function twoSteps(retries?: { attempts: number; delayMs?: number }) {
     trigger: { source: "standard", event: "test.two-steps" },
     input: z.object({ email: z.email() }),
     ...(retries
-      ? { retries: { attempts: retries.attempts, backoff: { type: "exponential", delayMs: retries.delayMs ?? 1_000 } } }
+      ? {
+          retries: {
+            attempts: retries.attempts,
+            backoff: { type: "exponential", delayMs: retries.delayMs ?? 1_000 },
+          },
+        }
       : {}),
     async run({ input, step, connectors, relate }) {
       const contact = await step.run("find-contact", () =>
@@ -27,6 +32,14 @@ function twoSteps(retries?: { attempts: number; delayMs?: number }) {
     },
   });
 }
+
+const xeroContact = (email: string | null): XeroContact => ({
+  id: "c-1",
+  name: "Ana Reid",
+  email,
+  firstName: "Ana",
+  lastName: "Reid",
+});
 
 const contact = (id = "hs-1") => ({ id, email: "ana@example.com", properties: {} });
 
@@ -40,7 +53,10 @@ function hubspotFakes() {
 describe("test engine: steps and retries", () => {
   it("runs a workflow to completion and reports steps, related records and result", async () => {
     const hubspot = hubspotFakes();
-    const run = await testWorkflow(twoSteps(), { input: { email: "ana@example.com" }, connectors: { hubspot } });
+    const run = await testWorkflow(twoSteps(), {
+      input: { email: "ana@example.com" },
+      connectors: { hubspot },
+    });
     expect(run).toMatchObject({
       status: "COMPLETED",
       result: { contactId: "hs-1" },
@@ -97,7 +113,11 @@ describe("test engine: steps and retries", () => {
       result: undefined,
       error: { name: "NonRetriableError", message: "HubSpot 404: contact gone", retryable: false },
     });
-    expect(run.steps[1]).toMatchObject({ name: "update-contact", status: "FAILED", error: { retryable: false } });
+    expect(run.steps[1]).toMatchObject({
+      name: "update-contact",
+      status: "FAILED",
+      error: { retryable: false },
+    });
   });
 
   it("stops after the policy's attempts with exponential backoff between them", async () => {
@@ -222,7 +242,9 @@ describe("test engine: waits in virtual time", () => {
       waits: [{ step: "nap", reason: "sleep", ms: HOUR }],
       result: { before: "before", after: "after" },
     });
-    expect(run.steps.find((s) => s.name === "nap")?.output).toEqual({ sleptUntil: "2026-03-01T10:00:00.000Z" });
+    expect(run.steps.find((s) => s.name === "nap")?.output).toEqual({
+      sleptUntil: "2026-03-01T10:00:00.000Z",
+    });
     expect(new Date(engine.now()).toISOString()).toBe("2026-03-01T10:00:00.000Z");
   });
 
@@ -234,16 +256,28 @@ describe("test engine: waits in virtual time", () => {
       return step.poll("export-ready", {
         intervalMs: 5 * 60_000,
         maxChecks: input.maxChecks,
-        check: () => connectors.xero.getContact("export"),
+        // Ready once Xero has an email address for the contact.
+        check: async () => {
+          const contact = await connectors.xero.getContact("c-1");
+          return contact.email ? contact : null;
+        },
       });
     },
   });
 
   it("polls every interval in virtual time until the check answers", async () => {
-    const getContact = vi.fn();
-    getContact.mockResolvedValueOnce(null).mockResolvedValueOnce(null).mockResolvedValue({ id: "ready" });
-    const run = await testWorkflow(poller, { input: { maxChecks: 10 }, connectors: { xero: { getContact } } });
-    expect(run).toMatchObject({ status: "COMPLETED", attempts: 1, result: { id: "ready" }, elapsedMs: 600_000 });
+    const getContact = vi.fn(async () => xeroContact("ana@example.com"));
+    getContact.mockResolvedValueOnce(xeroContact(null)).mockResolvedValueOnce(xeroContact(null));
+    const run = await testWorkflow(poller, {
+      input: { maxChecks: 10 },
+      connectors: { xero: { getContact } },
+    });
+    expect(run).toMatchObject({
+      status: "COMPLETED",
+      attempts: 1,
+      result: { email: "ana@example.com" },
+      elapsedMs: 600_000,
+    });
     expect(run.waits.map((w) => [w.reason, w.ms])).toEqual([
       ["poll", 300_000],
       ["poll", 300_000],
@@ -252,7 +286,7 @@ describe("test engine: waits in virtual time", () => {
   });
 
   it("gives a poll up after maxChecks", async () => {
-    const getContact = vi.fn(async () => null);
+    const getContact = vi.fn(async () => xeroContact(null));
     const run = await testWorkflow(poller, { input: { maxChecks: 3 }, connectors: { xero: { getContact } } });
     expect(run).toMatchObject({
       status: "FAILED",
@@ -312,7 +346,10 @@ describe("test engine: callbacks", () => {
     });
     expect(run).toMatchObject({ status: "COMPLETED", result: { approved: true, booked: 80 } });
 
-    const declined = await testWorkflow(approval, { input: { amount: 80 }, callbacks: { approval: { approved: false } } });
+    const declined = await testWorkflow(approval, {
+      input: { amount: 80 },
+      callbacks: { approval: { approved: false } },
+    });
     expect(declined.result).toEqual({ approved: false, booked: 0 });
   });
 
@@ -377,16 +414,20 @@ describe("test engine: cancel and replay", () => {
     const engine = createTestEngine();
     const waiting = await engine.run(waits, { input: {} });
     engine.cancel(waiting.jobId);
-    const cancelled = await engine.resume(waiting.jobId).catch((err: Error) => err);
-    expect(cancelled).toBeInstanceOf(Error);
-    expect((cancelled as Error).message).toMatch(/CANCELLED; only a WAITING run can be resumed/);
+    expect(engine.inspect(waiting.jobId)).toMatchObject({ status: "CANCELLED", waitingFor: undefined });
+    await expect(engine.resume(waiting.jobId)).rejects.toThrow(
+      /CANCELLED; only a WAITING run can be resumed/,
+    );
   });
 
   it("replays a FAILED job from its memo, or from scratch", async () => {
     const engine = createTestEngine();
     const hubspot = hubspotFakes();
     hubspot.updateContact.mockRejectedValueOnce(new NonRetriableError("missing property"));
-    const failed = await engine.run(twoSteps(), { input: { email: "ana@example.com" }, connectors: { hubspot } });
+    const failed = await engine.run(twoSteps(), {
+      input: { email: "ana@example.com" },
+      connectors: { hubspot },
+    });
     expect(failed.status).toBe("FAILED");
 
     const replayed = await engine.replay(failed.jobId);
@@ -394,7 +435,10 @@ describe("test engine: cancel and replay", () => {
     expect(hubspot.upsertContactByEmail).toHaveBeenCalledTimes(1);
 
     hubspot.updateContact.mockRejectedValueOnce(new NonRetriableError("again"));
-    const second = await engine.run(twoSteps(), { input: { email: "ana@example.com" }, connectors: { hubspot } });
+    const second = await engine.run(twoSteps(), {
+      input: { email: "ana@example.com" },
+      connectors: { hubspot },
+    });
     await engine.replay(second.jobId, { fromScratch: true });
     expect(hubspot.upsertContactByEmail).toHaveBeenCalledTimes(3);
   });

@@ -154,7 +154,12 @@ export interface TestEngine {
    * `POST /api/jobs/:id/replay`: runs a FAILED job again with fresh attempts, keeping its
    * completed steps unless `fromScratch`.
    */
-  replay<TResult = unknown>(jobId: string, options?: { fromScratch?: boolean }): Promise<TestRunResult<TResult>>;
+  replay<TResult = unknown>(
+    jobId: string,
+    options?: { fromScratch?: boolean },
+  ): Promise<TestRunResult<TResult>>;
+  /** The job as it stands now, without running it. */
+  inspect<TResult = unknown>(jobId: string): TestRunResult<TResult>;
   /** The memory step store behind every run, for assertions the result does not cover. */
   readonly store: ReturnType<typeof createMemoryStepStore>;
 }
@@ -324,7 +329,10 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
           if (err.reason !== "callback") continue;
           if (callback && Object.hasOwn(job.callbacks, err.stepName)) {
             const reply = job.callbacks[err.stepName];
-            const body = typeof reply === "function" ? await reply(callback) : reply;
+            const body =
+              typeof reply === "function"
+                ? await (reply as (cb: { url: string; token: string }) => unknown)(callback)
+                : reply;
             deliverCallback(callback.token, body);
             continue;
           }
@@ -361,6 +369,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
     store,
     now: () => clock,
     deliverCallback,
+    inspect: <TResult = unknown>(jobId: string) => snapshot<TResult>(jobOf(jobId)),
 
     async run<TSchema extends z.ZodType, TResult, TConnectors>(
       workflow: WorkflowDefinition<TSchema, TResult, TConnectors>,
