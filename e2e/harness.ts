@@ -3,6 +3,7 @@
 // sandboxes standing in for the vendors. Tests drive it through HTTP, as a user would.
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import type { OAuthClient } from "@zixly/connectors/vault";
 import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core";
 import { createTestDatabase } from "@zixly/db/testing";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
@@ -29,6 +30,10 @@ export interface PipelineOptions {
   rateLimits?: { apiPerMinute?: number; webhooksPerMinute?: number };
   /** Port for the in-process worker's /metrics (0 = any free port); unset = none. */
   workerMetricsPort?: number;
+  /** OAuth apps for token refresh, by provider. */
+  oauthClients?: Partial<Record<string, OAuthClient>>;
+  /** Where log lines go (default: nowhere); tests read them to check redaction. */
+  logStream?: NodeJS.WritableStream;
   /** Workflows besides the catalogue (test fixtures). */
   workflows?: AnyWorkflow[];
 }
@@ -40,7 +45,11 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const prefix = `zixly-e2e-${randomUUID()}`;
   const encryptionKey = `k1:${randomBytes(32).toString("base64")}`;
   const secretBox = createSecretBox(parseEncryptionKeys(encryptionKey));
-  const log = createLogger({ name: "e2e", level: process.env.E2E_LOG_LEVEL ?? "silent" });
+  const log = createLogger({
+    name: "e2e",
+    level: options.logStream ? "debug" : (process.env.E2E_LOG_LEVEL ?? "silent"),
+    ...(options.logStream ? { destination: options.logStream } : {}),
+  });
   const queue = createBullmqDriver({ connection: REDIS_URL, prefix });
   const registry = createWorkflowRegistry([...workflows, ...(options.workflows ?? [])]);
   const xero = await createXeroSandbox();
@@ -73,7 +82,32 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const workerConfig = {
     urls: { xeroApiBaseUrl: xero.url, hubspotApiBaseUrl: hubspot.url },
     retryMaxDelayMs: options.retryMaxDelayMs ?? 200,
+    oauthClients: options.oauthClients ?? {
+      xero: {
+        provider: "xero",
+        tokenUrl: `${xero.url}/connect/token`,
+        clientId: XERO_SANDBOX_DEFAULTS.clientId,
+        clientSecret: XERO_SANDBOX_DEFAULTS.clientSecret,
+        clientAuth: "basic" as const,
+      },
+    },
   };
+  /** Another worker on the same database and queue (e.g. to race the first one). */
+  const extraWorkers: Awaited<ReturnType<typeof startWorker>>[] = [];
+  async function startExtraWorker(concurrency = 1) {
+    const extra = await startWorker({
+      prisma: db.prisma,
+      queue,
+      registry,
+      secretBox,
+      log,
+      concurrency,
+      callbackBaseUrl: baseUrl,
+      ...workerConfig,
+    });
+    extraWorkers.push(extra);
+    return extra;
+  }
   const worker =
     options.worker === false
       ? undefined
@@ -119,7 +153,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
   }
 
   /** A tenant with an ADMIN key, a Xero endpoint, and Xero + HubSpot connections to the sandboxes. */
-  async function setupTenant(name = "Acme Ltd") {
+  async function setupTenant(name = "Acme Ltd", credentials?: { xero?: Record<string, string> }) {
     const tenant = await call("POST", "/api/tenants", { token: ADMIN_TOKEN, body: { name } });
     if (tenant.status !== 201) throw new Error(`tenant: ${tenant.status} ${tenant.text}`);
     const apiKey = tenant.json.apiKey as string;
@@ -131,13 +165,13 @@ export async function startPipeline(options: PipelineOptions = {}) {
     if (endpoint.status !== 201) throw new Error(`endpoint: ${endpoint.status} ${endpoint.text}`);
     const xeroTenantId = randomUUID();
     xero.state.tenants.push({ tenantId: xeroTenantId, tenantName: name });
-    for (const [provider, externalAccountId, accessToken] of [
-      ["xero", xeroTenantId, XERO_SANDBOX_DEFAULTS.accessToken],
-      ["hubspot", "portal-1", HUBSPOT_SANDBOX_DEFAULTS.accessToken],
+    for (const [provider, externalAccountId, creds] of [
+      ["xero", xeroTenantId, credentials?.xero ?? { accessToken: XERO_SANDBOX_DEFAULTS.accessToken }],
+      ["hubspot", "portal-1", { accessToken: HUBSPOT_SANDBOX_DEFAULTS.accessToken }],
     ] as const) {
       const res = await call("POST", "/api/connections", {
         token: apiKey,
-        body: { provider, name: provider, externalAccountId, credentials: { accessToken } },
+        body: { provider, name: provider, externalAccountId, credentials: creds },
       });
       if (res.status !== 201) throw new Error(`connection: ${res.status} ${res.text}`);
     }
@@ -204,8 +238,11 @@ export async function startPipeline(options: PipelineOptions = {}) {
     waitForJob,
     registry,
     workerMetricsPort: worker?.metricsPort,
+    secretBox,
+    startExtraWorker,
     async close() {
       await worker?.stop();
+      for (const extra of extraWorkers) await extra.stop();
       await relay.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();

@@ -455,13 +455,13 @@ function main(argv) {
 
   const existing = Object.values(files).filter((file) => existsSync(file));
   if (existing.length > 0) {
-    throw new UsageError(`refusing to overwrite ${existing.map(show).join(", ")}; pick another name or delete them`);
+    throw new Error(`refusing to overwrite ${existing.map(show).join(", ")}; pick another name or delete them`);
   }
   if (existsSync(dir)) {
     for (const file of readdirSync(dir)) {
       if (!file.endsWith(".ts") || file.endsWith(".test.ts")) continue;
       if (readFileSync(join(dir, file), "utf8").includes(`id: "${name}"`)) {
-        throw new UsageError(`${show(join(dir, file))} already defines a workflow with the id "${name}"`);
+        throw new Error(`${show(join(dir, file))} already defines a workflow with the id "${name}"`);
       }
     }
   }

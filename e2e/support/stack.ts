@@ -25,7 +25,7 @@ export interface StackOptions {
   concurrency?: number;
   workflows?: AnyWorkflow[];
   relayIntervalMs?: number;
-  /** Bound on enqueue when Redis is down (the driver's default is 5 s). */
+  /** Bound on enqueue when Redis is down; `undefined` keeps the driver's default (5 s), as in production. */
   enqueueTimeoutMs?: number;
   /** Lease of running messages; short leases make stalled jobs come back quickly. */
   lockDurationMs?: number;
@@ -63,7 +63,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const queue = createBullmqDriver({
     connection: options.redisUrl,
     prefix,
-    enqueueTimeoutMs: options.enqueueTimeoutMs ?? 2_000,
+    ...(options.enqueueTimeoutMs !== undefined ? { enqueueTimeoutMs: options.enqueueTimeoutMs } : {}),
     lockDurationMs: options.lockDurationMs ?? 5_000,
     stalledIntervalMs: 2_000,
     onError: (error) => {

@@ -1,23 +1,19 @@
 import { type ConnectorCall, createHubspotConnector, createXeroConnector } from "@zixly/connectors";
-import { NonRetriableError, type SecretBox } from "@zixly/core";
+import { createTokenBucket, type TokenBucket, vendorRateLimits } from "@zixly/connectors/vault";
+import { NonRetriableError } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
 import type { WorkflowConnectors } from "@zixly/workflows";
+import type { CredentialVault } from "./credential-vault.js";
 
 export interface VendorUrls {
   xeroApiBaseUrl?: string | undefined;
   hubspotApiBaseUrl?: string | undefined;
 }
 
-interface StoredCredentials {
-  accessToken: string;
-  refreshToken?: string;
-  expiresAt?: string;
-}
-
 export interface ConnectorResolverOptions {
   prisma: PrismaClient;
-  secretBox: SecretBox;
   urls: VendorUrls;
+  vault: CredentialVault;
   onCall?: (call: ConnectorCall) => void;
 }
 
@@ -28,7 +24,19 @@ export interface ConnectorResolverOptions {
  * (Xero's tenant id), else the tenant's only connection for that provider.
  */
 export function createConnectorResolver(options: ConnectorResolverOptions) {
-  const { prisma, secretBox, urls } = options;
+  const { prisma, urls, vault } = options;
+  // Client-side limiters, one per connection, shared by every job of this process.
+  const buckets = new Map<string, TokenBucket>();
+  const bucketFor = (provider: string, connectionId: string): TokenBucket | undefined => {
+    const limits = vendorRateLimits[provider];
+    if (!limits) return undefined;
+    let bucket = buckets.get(connectionId);
+    if (!bucket) {
+      bucket = createTokenBucket(limits);
+      buckets.set(connectionId, bucket);
+    }
+    return bucket;
+  };
 
   async function loadConnection(tenantId: string, provider: string, accountId: string | undefined) {
     const rows = await prisma.connection.findMany({
@@ -53,8 +61,8 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
         `the ${provider} connection "${row.name}" needs to be re-authorised (status ${row.status})`,
       );
     }
-    const credentials = JSON.parse(secretBox.decrypt(row.credentialsCiphertext)) as StoredCredentials;
-    return { row, credentials };
+    const credentials = await vault.credentialsFor(row, row.credentialsCiphertext);
+    return { row, credentials, bucket: bucketFor(provider, row.id) };
   }
 
   return {
@@ -65,21 +73,27 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
     ): WorkflowConnectors {
       return {
         xero: lazy(async () => {
-          const { row, credentials } = await loadConnection(tenantId, "xero", accountIds.xero);
-          return createXeroConnector({
-            accessToken: credentials.accessToken,
-            xeroTenantId: row.externalAccountId,
-            apiBaseUrl: urls.xeroApiBaseUrl,
-            onCall: options.onCall,
-          });
+          const { row, credentials, bucket } = await loadConnection(tenantId, "xero", accountIds.xero);
+          return limited(
+            bucket,
+            createXeroConnector({
+              accessToken: credentials.accessToken,
+              xeroTenantId: row.externalAccountId,
+              apiBaseUrl: urls.xeroApiBaseUrl,
+              onCall: options.onCall,
+            }),
+          );
         }),
         hubspot: lazy(async () => {
-          const { credentials } = await loadConnection(tenantId, "hubspot", accountIds.hubspot);
-          return createHubspotConnector({
-            accessToken: credentials.accessToken,
-            apiBaseUrl: urls.hubspotApiBaseUrl,
-            onCall: options.onCall,
-          });
+          const { credentials, bucket } = await loadConnection(tenantId, "hubspot", accountIds.hubspot);
+          return limited(
+            bucket,
+            createHubspotConnector({
+              accessToken: credentials.accessToken,
+              apiBaseUrl: urls.hubspotApiBaseUrl,
+              onCall: options.onCall,
+            }),
+          );
         }),
       };
     },
@@ -87,6 +101,21 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
 }
 
 export type ConnectorResolver = ReturnType<typeof createConnectorResolver>;
+
+/** Every operation of `connector` first waits for a slot in the connection's bucket. */
+function limited<T extends object>(bucket: TokenBucket | undefined, connector: T): T {
+  if (!bucket) return connector;
+  return new Proxy(connector, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        await bucket.take();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
 
 /**
  * A connector whose every method first awaits `load()` (once). Connector interfaces are

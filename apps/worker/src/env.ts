@@ -1,3 +1,4 @@
+import type { OAuthClient } from "@zixly/connectors/vault";
 import { z } from "zod";
 
 const required = (what: string) =>
@@ -39,6 +40,13 @@ export const WorkerEnv = z.object({
   ASANA_API_BASE_URL: optionalUrl,
   /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
   WORKFLOW_MODULES: z.string().optional(),
+  /** OAuth apps (client id + secret) used to refresh connection tokens; a provider without one cannot refresh. */
+  XERO_CLIENT_ID: z.string().min(1).optional(),
+  XERO_CLIENT_SECRET: z.string().min(1).optional(),
+  HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  ASANA_CLIENT_ID: z.string().min(1).optional(),
+  ASANA_CLIENT_SECRET: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
@@ -49,4 +57,37 @@ export function loadWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEn
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new Error(`Invalid worker configuration:\n${lines.join("\n")}`);
+}
+
+/** The OAuth apps configured in `env`, with each vendor's token endpoint (base URLs honoured). */
+export function oauthClientsFromEnv(env: WorkerEnv): Partial<Record<string, OAuthClient>> {
+  const clients: Partial<Record<string, OAuthClient>> = {};
+  if (env.XERO_CLIENT_ID && env.XERO_CLIENT_SECRET) {
+    clients.xero = {
+      provider: "xero",
+      tokenUrl: `${(env.XERO_IDENTITY_URL ?? "https://identity.xero.com").replace(/\/+$/, "")}/connect/token`,
+      clientId: env.XERO_CLIENT_ID,
+      clientSecret: env.XERO_CLIENT_SECRET,
+      clientAuth: "basic",
+    };
+  }
+  if (env.HUBSPOT_CLIENT_ID && env.HUBSPOT_CLIENT_SECRET) {
+    clients.hubspot = {
+      provider: "hubspot",
+      tokenUrl: `${(env.HUBSPOT_API_BASE_URL ?? "https://api.hubapi.com").replace(/\/+$/, "")}/oauth/v1/token`,
+      clientId: env.HUBSPOT_CLIENT_ID,
+      clientSecret: env.HUBSPOT_CLIENT_SECRET,
+      clientAuth: "body",
+    };
+  }
+  if (env.ASANA_CLIENT_ID && env.ASANA_CLIENT_SECRET) {
+    clients.asana = {
+      provider: "asana",
+      tokenUrl: `${(env.ASANA_API_BASE_URL ?? "https://app.asana.com").replace(/\/+$/, "")}/-/oauth_token`,
+      clientId: env.ASANA_CLIENT_ID,
+      clientSecret: env.ASANA_CLIENT_SECRET,
+      clientAuth: "body",
+    };
+  }
+  return clients;
 }

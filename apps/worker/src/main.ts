@@ -2,7 +2,7 @@ import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core"
 import { createPrismaClient } from "@zixly/db";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
 import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
-import { loadWorkerEnv } from "./env.js";
+import { loadWorkerEnv, oauthClientsFromEnv } from "./env.js";
 import { startWorker } from "./worker.js";
 
 /** Worker process. SIGTERM/SIGINT: stop taking jobs, let running ones finish, exit 0. */
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     metricsPort: env.WORKER_METRICS_PORT,
     leaseMs: env.WORKER_LEASE_MS,
     tenantConcurrency: env.TENANT_CONCURRENCY,
+    oauthClients: oauthClientsFromEnv(env),
     callbackBaseUrl: env.PUBLIC_BASE_URL,
     urls: { xeroApiBaseUrl: env.XERO_API_BASE_URL, hubspotApiBaseUrl: env.HUBSPOT_API_BASE_URL },
   });

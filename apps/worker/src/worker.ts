@@ -1,9 +1,11 @@
 import { createServer, type Server } from "node:http";
+import type { OAuthClient } from "@zixly/connectors/vault";
 import type { Logger, SecretBox } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
 import type { Consumer, Delivery, QueueDriver } from "@zixly/queue";
 import { JOBS_QUEUE, type JobMessageBody, type WorkflowRegistry } from "@zixly/workflows";
 import { createConnectorResolver, type VendorUrls } from "./connector-resolver.js";
+import { createCredentialVault } from "./credential-vault.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { createPgStepStore } from "./pg-step-store.js";
 import { createJobProcessor } from "./process-job.js";
@@ -19,6 +21,8 @@ export interface WorkerDeps {
   urls: VendorUrls;
   /** Lease of a claimed job (default 30 s): a crashed worker's job is re-run after it lapses. */
   leaseMs?: number;
+  /** This installation's OAuth apps by provider, for token refresh. */
+  oauthClients?: Partial<Record<string, OAuthClient>>;
   /** Most RUNNING jobs per tenant across workers (0 = unlimited). */
   tenantConcurrency?: number;
   /** Base URL of the receiver, for `step.waitForCallback` URLs. */
@@ -48,7 +52,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     store: createPgStepStore(deps.prisma),
     connectors: createConnectorResolver({
       prisma: deps.prisma,
-      secretBox: deps.secretBox,
+      vault: createCredentialVault({
+        prisma: deps.prisma,
+        secretBox: deps.secretBox,
+        oauthClients: deps.oauthClients ?? {},
+        onRefresh: metrics.recordTokenRefresh,
+      }),
       urls: deps.urls,
       onCall: metrics.recordConnectorCall,
     }),
