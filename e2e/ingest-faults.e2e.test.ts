@@ -165,7 +165,7 @@ describe("Redis stopped while webhooks arrive", () => {
       const endpoint = await defaults.standardEndpoint(apiKey);
       await redis.kill();
       const latencies: number[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 2; i++) {
         const t0 = Date.now();
         const res = await defaults.call(
           "POST",
@@ -176,7 +176,6 @@ describe("Redis stopped while webhooks arrive", () => {
         expect(res.status).toBe(202);
         expect(res.json.jobIds).toHaveLength(1); // a job to enqueue, so the queue is really asked
       }
-      console.log("LAT", latencies);
       expect(Math.max(...latencies), `latencies ${latencies.join(", ")} ms`).toBeLessThan(2_000);
     } finally {
       await redis.start();

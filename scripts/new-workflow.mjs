@@ -16,7 +16,7 @@ const usage = `Usage: npm run new:workflow -- <name> [options]
   <name>             kebab-case workflow name, also its id (e.g. sync-xero-contact)
 
 Options:
-  --source <source>  sender kind the trigger matches: ${"xero, hubspot, shopify, asana, standard"} (default standard)
+  --source <source>  sender kind the trigger matches: xero, hubspot, shopify, asana, standard (default standard)
   --event <type>     event type the trigger matches, lower-case and dot-separated (default <name>.requested)
   --dir <dir>        where to write (default packages/workflows/src/catalogue); an index.ts there is updated
   -h, --help         show this help`;
@@ -171,7 +171,8 @@ function parseArgs(argv) {
       continue;
     }
     if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-    if (options.name !== undefined) throw new UsageError(`one name only (got "${options.name}" and "${arg}")`);
+    if (options.name !== undefined)
+      throw new UsageError(`one name only (got "${options.name}" and "${arg}")`);
     options.name = arg;
   }
   return options;
@@ -188,7 +189,9 @@ function validate(options) {
   if (name.length < 2 || name.length > 63) throw new UsageError(`"${name}" must be 2 to 63 characters long`);
   if (name === "index") throw new UsageError(`"index" is taken by the catalogue's index.ts`);
   if (!Object.hasOwn(sources, options.source)) {
-    throw new UsageError(`unknown --source "${options.source}"; use one of ${Object.keys(sources).join(", ")}`);
+    throw new UsageError(
+      `unknown --source "${options.source}"; use one of ${Object.keys(sources).join(", ")}`,
+    );
   }
   options.event ??= `${name}.requested`;
   if (options.event !== "*" && !/^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/.test(options.event)) {
@@ -209,7 +212,13 @@ function specifiers(dir) {
   if (rel.startsWith("..") || isAbsolute(rel)) {
     return { defineWorkflow: "@zixly/workflows", testing: "@zixly/workflows/testing" };
   }
-  const up = rel === "" ? "." : rel.split(sep).map(() => "..").join("/");
+  const up =
+    rel === ""
+      ? "."
+      : rel
+          .split(sep)
+          .map(() => "..")
+          .join("/");
   return { defineWorkflow: `${up}/define-workflow.js`, testing: `${up}/testing/index.js` };
 }
 
@@ -400,7 +409,9 @@ export function registerInIndex(text, { name, ident }) {
 
   if (!fromHere("import").test(text)) {
     if (new RegExp(`\\b${ident}\\b`).test(text)) {
-      throw new Error(`the index already uses the name ${ident} for something else; pick another workflow name`);
+      throw new Error(
+        `the index already uses the name ${ident} for something else; pick another workflow name`,
+      );
     }
     text = insertSorted(text, importPattern, `import { ${ident} } from "${specifier}";`, specifier);
     done.push("import");
@@ -455,7 +466,9 @@ function main(argv) {
 
   const existing = Object.values(files).filter((file) => existsSync(file));
   if (existing.length > 0) {
-    throw new Error(`refusing to overwrite ${existing.map(show).join(", ")}; pick another name or delete them`);
+    throw new Error(
+      `refusing to overwrite ${existing.map(show).join(", ")}; pick another name or delete them`,
+    );
   }
   if (existsSync(dir)) {
     for (const file of readdirSync(dir)) {
@@ -468,10 +481,15 @@ function main(argv) {
 
   // Compute the index edit before writing anything, so a failure leaves no half-made workflow.
   const indexFile = join(dir, "index.ts");
-  const index = existsSync(indexFile) ? registerInIndex(readFileSync(indexFile, "utf8"), { name, ident }) : undefined;
+  const index = existsSync(indexFile)
+    ? registerInIndex(readFileSync(indexFile, "utf8"), { name, ident })
+    : undefined;
 
   const imports = specifiers(dir);
-  const fixture = sources[source].event(event === "*" ? `${name}.requested` : event, sources[source].recordId);
+  const fixture = sources[source].event(
+    event === "*" ? `${name}.requested` : event,
+    sources[source].recordId,
+  );
   mkdirSync(dir, { recursive: true });
   writeFileSync(files.workflow, workflowSource({ name, ident, source, event, imports }), { flag: "wx" });
   writeFileSync(files.fixture, `${JSON.stringify(fixture, null, 2)}\n`, { flag: "wx" });
