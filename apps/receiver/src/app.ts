@@ -12,6 +12,7 @@ import { endpointRoutes } from "./routes/endpoints.js";
 import { healthRoutes } from "./routes/health.js";
 import { jobActionRoutes } from "./routes/job-actions.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { oauthAuthorizeRoutes, oauthCallbackRoutes } from "./routes/oauth.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 
@@ -35,6 +36,8 @@ export function createReceiverApp(input: ReceiverDeps): Express {
   // Webhooks first, before any JSON parser: signatures are computed over the raw bytes.
   app.use("/webhooks", webhookRoutes(deps));
   app.use("/callbacks", callbackRoutes(deps));
+  const oauth = deps.oauth ?? { providers: {}, apiUrls: {} };
+  app.use("/oauth", oauthCallbackRoutes(deps, oauth));
 
   const api = express.Router();
   api.use(express.json({ limit: API_BODY_LIMIT }));
@@ -47,6 +50,7 @@ export function createReceiverApp(input: ReceiverDeps): Express {
   api.use(tenantRoutes(deps, authenticated));
   api.use(...authenticated);
   api.use("/endpoints", endpointRoutes(deps));
+  api.use("/connections", oauthAuthorizeRoutes(deps, oauth));
   api.use("/connections", connectionRoutes(deps));
   api.use("/jobs", jobActionRoutes(deps));
   api.use("/jobs", jobRoutes(deps));

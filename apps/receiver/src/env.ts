@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { OAuthSettings } from "./oauth/providers.js";
 
 /** A comma-free, non-empty string that must be present. */
 const required = (what: string) =>
@@ -40,6 +41,25 @@ export const ReceiverEnv = z.object({
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(100),
   /** Webhook deliveries per minute per endpoint (0 = unlimited); senders retry a 429. */
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
+  /** OAuth apps for `GET /api/connections/:provider/authorize` (and the worker's token refresh). */
+  XERO_CLIENT_ID: z.string().min(1).optional(),
+  XERO_CLIENT_SECRET: z.string().min(1).optional(),
+  HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  ASANA_CLIENT_ID: z.string().min(1).optional(),
+  ASANA_CLIENT_SECRET: z.string().min(1).optional(),
+  SHOPIFY_CLIENT_ID: z.string().min(1).optional(),
+  SHOPIFY_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Vendor origins; unset = the real vendor (paths stay as documented). */
+  XERO_API_BASE_URL: z.url().optional(),
+  XERO_IDENTITY_URL: z.url().optional(),
+  /** Stands for https://login.xero.com (the consent screen). */
+  XERO_LOGIN_URL: z.url().optional(),
+  HUBSPOT_API_BASE_URL: z.url().optional(),
+  /** Stands for https://app.hubspot.com (the consent screen). */
+  HUBSPOT_APP_URL: z.url().optional(),
+  ASANA_API_BASE_URL: z.url().optional(),
+  SHOPIFY_API_BASE_URL: z.url().optional(),
   /** Pino log level. */
   /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
   WORKFLOW_MODULES: z.string().optional(),
@@ -53,4 +73,21 @@ export function loadReceiverEnv(source: NodeJS.ProcessEnv = process.env): Receiv
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new Error(`Invalid receiver configuration:\n${lines.join("\n")}`);
+}
+
+/** The connect flow's OAuth settings from `env` (a provider needs both its client id and secret). */
+export function oauthSettingsFromEnv(env: ReceiverEnv): OAuthSettings {
+  const pair = (id?: string, secret?: string) =>
+    id && secret ? { clientId: id, clientSecret: secret } : undefined;
+  const settings: OAuthSettings = {};
+  const xero = pair(env.XERO_CLIENT_ID, env.XERO_CLIENT_SECRET);
+  if (xero) settings.xero = { ...xero, loginUrl: env.XERO_LOGIN_URL, identityUrl: env.XERO_IDENTITY_URL };
+  const hubspot = pair(env.HUBSPOT_CLIENT_ID, env.HUBSPOT_CLIENT_SECRET);
+  if (hubspot)
+    settings.hubspot = { ...hubspot, appUrl: env.HUBSPOT_APP_URL, apiUrl: env.HUBSPOT_API_BASE_URL };
+  const asana = pair(env.ASANA_CLIENT_ID, env.ASANA_CLIENT_SECRET);
+  if (asana) settings.asana = { ...asana, appUrl: env.ASANA_API_BASE_URL };
+  const shopify = pair(env.SHOPIFY_CLIENT_ID, env.SHOPIFY_CLIENT_SECRET);
+  if (shopify) settings.shopify = { ...shopify, apiUrl: env.SHOPIFY_API_BASE_URL };
+  return settings;
 }

@@ -13,4 +13,5 @@ export { loadReceiverEnv, type ReceiverEnv } from "./env.js";
 export type { ReceiverDeps } from "./http/context.js";
 export { createRedisRateLimiter, type RateLimiter, type RateLimitPolicy } from "./http/rate-limit.js";
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from "./ingest/outbox-relay.js";
+export { type OAuthProvider, type OAuthSettings, oauthProviders } from "./oauth/providers.js";
 export { xeroEventKey } from "./sources/xero.js";

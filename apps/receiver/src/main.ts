@@ -4,9 +4,10 @@ import { createBullmqDriver } from "@zixly/queue/bullmq";
 import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
 import { Redis } from "ioredis";
 import { createReceiverApp } from "./app.js";
-import { loadReceiverEnv } from "./env.js";
+import { loadReceiverEnv, oauthSettingsFromEnv } from "./env.js";
 import { createRedisRateLimiter } from "./http/rate-limit.js";
 import { startOutboxRelay } from "./ingest/outbox-relay.js";
+import { oauthProviders } from "./oauth/providers.js";
 
 /** Receiver process: HTTP API + outbox relay. SIGTERM/SIGINT stop it gracefully. */
 async function main(): Promise<void> {
@@ -44,6 +45,14 @@ async function main(): Promise<void> {
 
   const app = createReceiverApp({
     rateLimits,
+    oauth: {
+      providers: oauthProviders(oauthSettingsFromEnv(env)),
+      apiUrls: {
+        xero: env.XERO_API_BASE_URL,
+        hubspot: env.HUBSPOT_API_BASE_URL,
+        asana: env.ASANA_API_BASE_URL,
+      },
+    },
     prisma,
     queue,
     registry,

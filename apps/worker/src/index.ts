@@ -9,6 +9,5 @@
  * ```
  */
 
-export { backoffDelayMs } from "./backoff.js";
 export { loadWorkerEnv, type WorkerEnv } from "./env.js";
 export { type RunningWorker, startWorker, type WorkerDeps } from "./worker.js";

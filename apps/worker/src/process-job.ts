@@ -9,6 +9,7 @@ import {
 import { Prisma, type PrismaClient } from "@zixly/db";
 import type { Delivery, QueueDriver } from "@zixly/queue";
 import {
+  decideRetry,
   isJobCancelled,
   isWorkflowSuspended,
   JOBS_QUEUE,
@@ -19,7 +20,6 @@ import {
   type WorkflowEvent,
   type WorkflowRegistry,
 } from "@zixly/workflows";
-import { backoffDelayMs } from "./backoff.js";
 import type { ConnectorResolver } from "./connector-resolver.js";
 
 export interface JobProcessorDeps {
@@ -203,8 +203,14 @@ export function createJobProcessor(
         return;
       }
       const error = serializeError(err);
-      const final = isNonRetriableError(err) || job.attempts >= job.max_attempts;
-      if (final) {
+      const decision = decideRetry({
+        error: err,
+        attempt: job.attempts,
+        maxAttempts: job.max_attempts,
+        backoff: definition?.retries.backoff ?? { type: "exponential", delayMs: 1_000 },
+        maxDelayMs: deps.retryMaxDelayMs,
+      });
+      if (!decision.retry) {
         await prisma.job.update({
           where: { id: job.id },
           data: {
@@ -218,13 +224,7 @@ export function createJobProcessor(
         finish("failed");
         throw new NonRetriableError(error.message, { cause: err });
       }
-      const delayMs =
-        retryAfterMsOf(err) ??
-        backoffDelayMs(
-          definition?.retries.backoff ?? { type: "exponential", delayMs: 1_000 },
-          job.attempts,
-          deps.retryMaxDelayMs,
-        );
+      const { delayMs } = decision;
       await prisma.job.update({
         where: { id: job.id },
         data: {

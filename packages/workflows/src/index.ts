@@ -29,6 +29,7 @@ export {
   type WorkflowOptions,
   type WorkflowTrigger,
 } from "./define-workflow.js";
+export { backoffDelayMs, decideRetry, type RetryDecision } from "./engine/retry-decision.js";
 export { type RunWorkflowOptions, runWorkflow } from "./engine/run-workflow.js";
 export { isJobCancelled, isWorkflowSuspended, JobCancelled, WorkflowSuspended } from "./engine/signals.js";
 export type { WaitState } from "./engine/step-store.js";

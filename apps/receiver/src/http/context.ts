@@ -5,6 +5,7 @@ import type { QueueDriver } from "@zixly/queue";
 import type { WorkflowRegistry } from "@zixly/workflows";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
+import type { OAuthDeps } from "../routes/oauth.js";
 import type { ReceiverMetrics } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
 
@@ -17,6 +18,8 @@ export interface ReceiverDeps {
   log: Logger;
   /** Per-tenant limits for `/api` and per-endpoint limits for webhooks; none = unlimited. */
   rateLimits?: { api?: RateLimiter; webhooks?: RateLimiter };
+  /** OAuth apps for the connect flow; without them `/authorize` answers 404. */
+  oauth?: OAuthDeps;
   /** Created by the app when not given; pass one to read metrics in tests. */
   metrics?: ReceiverMetrics;
   config: {

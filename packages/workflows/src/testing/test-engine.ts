@@ -7,12 +7,12 @@ import type {
   WorkflowEvent,
   WorkflowLogger,
 } from "../define-workflow.js";
+import { decideRetry } from "../engine/retry-decision.js";
 import { runWorkflow } from "../engine/run-workflow.js";
 import { isJobCancelled, isWorkflowSuspended, type WorkflowSuspended } from "../engine/signals.js";
 import { createMemoryStepStore, type StoredStep } from "../engine/step-store.js";
 import { type AnyWorkflow, createWorkflowRegistry } from "../registry.js";
 import { type FakeConnectors, guardConnectors } from "./fake-connectors.js";
-import { decideRetry } from "./retry-decision.js";
 
 /** Where a test run ended up, with the job statuses the worker uses. */
 export type TestRunStatus = "COMPLETED" | "FAILED" | "WAITING" | "CANCELLED";

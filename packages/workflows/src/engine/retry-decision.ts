@@ -10,9 +10,7 @@ export type RetryDecision =
  * The worker's retry rule, as one function: a {@link NonRetriableError} fails the job at
  * once; so does the last allowed attempt; otherwise the job runs again after the delay a
  * `RetryAfterError` names, or else after the policy's backoff (with jitter, capped).
- *
- * Kept byte-for-byte in line with `apps/worker/src/process-job.ts` (not yet shared with it;
- * see `docs/workflows.md`).
+ * The worker and the test engine both use it, so tests see the retries production makes.
  */
 export function decideRetry(input: {
   error: unknown;
@@ -39,7 +37,6 @@ export function decideRetry(input: {
 /**
  * Delay before attempt `attempt + 1` under `policy`: exponential (`delayMs · 2^(attempt-1)`)
  * or fixed, with ±20 % jitter so a burst of failures does not retry in lock-step, capped.
- * The same formula as the worker's `backoffDelayMs`.
  */
 export function backoffDelayMs(
   policy: RetryPolicy["backoff"],
