@@ -14,4 +14,5 @@ export type { ReceiverDeps } from "./http/context.js";
 export { createRedisRateLimiter, type RateLimiter, type RateLimitPolicy } from "./http/rate-limit.js";
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from "./ingest/outbox-relay.js";
 export { type OAuthProvider, type OAuthSettings, oauthProviders } from "./oauth/providers.js";
+export { type ReceiverOverrides, type RunningReceiver, startReceiver } from "./server.js";
 export { xeroEventKey } from "./sources/xero.js";

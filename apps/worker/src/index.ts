@@ -10,4 +10,5 @@
  */
 
 export { loadWorkerEnv, type WorkerEnv } from "./env.js";
+export { startWorkerFromEnv, type WorkerOverrides } from "./from-env.js";
 export { type RunningWorker, startWorker, type WorkerDeps } from "./worker.js";
