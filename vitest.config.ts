@@ -16,6 +16,7 @@ const packages = [
   ["sandboxes", "packages/sandboxes"],
   ["receiver", "apps/receiver"],
   ["worker", "apps/worker"],
+  ["cli", "apps/cli"],
   ["e2e", "e2e"],
   ["deploy", "deploy-tests"],
   ["observability", "observability-tests"],
