@@ -1,8 +1,8 @@
 // Concurrent deliveries of one event (DESIGN.md: "inbox row per event (unique per source event
 // id)"; "a repeat of an already-accepted event → 200 with the same ids"). Senders retry while a
 // first delivery is still in flight, and several receiver replicas may take the copies at once:
-// whatever the interleaving, one event row, one set of jobs, one queue message per job, and every
-// copy answered with the same ids.
+// whatever the interleaving, one event row, one set of jobs (each enqueued, and run once), and
+// every copy answered with the same ids.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SideEffectService, startSideEffectService } from "./fixtures/side-effects.js";
@@ -51,9 +51,14 @@ async function waiting(): Promise<number> {
 }
 
 describe(`${COPIES} concurrent deliveries of one event`, () => {
-  it("Xero (same event fields, a new envelope each time): one event, one job, one message", async () => {
+  it("Xero (same event fields, a new envelope each time): one event, one job, enqueued", async () => {
     const t = await pipeline.setupTenant();
-    const event = { resourceId: randomUUID(), tenantId: t.xeroTenantId, eventType: "CREATE", eventCategory: "CONTACT" };
+    const event = {
+      resourceId: randomUUID(),
+      tenantId: t.xeroTenantId,
+      eventType: "CREATE",
+      eventCategory: "CONTACT",
+    };
     const depthBefore = await waiting();
     // Each copy has its own entropy (other bytes, own signature), as Xero's re-sends do.
     const deliveries = Array.from({ length: COPIES }, () => xeroDelivery(t.webhookKey, [event]));
@@ -71,11 +76,13 @@ describe(`${COPIES} concurrent deliveries of one event`, () => {
 
     expect(await pipeline.db.prisma.webhookEvent.count({ where: { endpointId: t.endpointId } })).toBe(1);
     const jobs = await pipeline.db.prisma.job.findMany({ where: { tenantId: t.tenantId } });
-    expect(jobs.map((j) => [j.id, j.workflow, j.eventId])).toEqual([[ids.jobIds[0], "test-tick", ids.eventIds[0]]]);
+    expect(jobs.map((j) => [j.id, j.workflow, j.eventId])).toEqual([
+      [ids.jobIds[0], "test-tick", ids.eventIds[0]],
+    ]);
     expect(await waiting()).toBeGreaterThanOrEqual(depthBefore + 1);
   });
 
-  it("Standard Webhooks (same webhook-id, same bytes): one event, one job, one message", async () => {
+  it("Standard Webhooks (same webhook-id, same bytes): one event, one job, enqueued", async () => {
     const t = await pipeline.setupTenant();
     const endpoint = await pipeline.standardEndpoint(t.apiKey);
     const depthBefore = await waiting();
@@ -100,10 +107,16 @@ describe(`${COPIES} concurrent deliveries of one event`, () => {
     const now = Math.floor(Date.now() / 1000);
     const answers = await Promise.all(
       Array.from({ length: COPIES }, (_, i) => {
-        const body = JSON.stringify({ type: "test.quick", data: { service: "http://127.0.0.1:9", tag: `-${i}` } });
+        const body = JSON.stringify({
+          type: "test.quick",
+          data: { service: "http://127.0.0.1:9", tag: `-${i}` },
+        });
         return pipeline.call("POST", endpoint.path, {
           body,
-          headers: { "content-type": "application/json", ...signStandard(endpoint.secret, id, body, now - (i % 60)) },
+          headers: {
+            "content-type": "application/json",
+            ...signStandard(endpoint.secret, id, body, now - (i % 60)),
+          },
         });
       }),
     );
@@ -153,7 +166,10 @@ describe(`${COPIES} concurrent deliveries of one event`, () => {
     const answers = await Promise.all(
       own.map((e) => {
         const d = xeroDelivery(t.webhookKey, [...shared, e]);
-        return pipeline.call("POST", t.webhookPath, { body: d.body, headers: { "x-xero-signature": d.signature } });
+        return pipeline.call("POST", t.webhookPath, {
+          body: d.body,
+          headers: { "x-xero-signature": d.signature },
+        });
       }),
     );
     expect(answers.map((a) => a.status).filter((s) => s !== 202)).toEqual([]);
@@ -161,7 +177,9 @@ describe(`${COPIES} concurrent deliveries of one event`, () => {
     expect(new Set(sharedIds).size).toBe(1);
     const sharedJobs = answers.map((a) => JSON.stringify((a.json.jobIds as string[]).slice(0, 2)));
     expect(new Set(sharedJobs).size).toBe(1);
-    expect(await pipeline.db.prisma.webhookEvent.count({ where: { endpointId: t.endpointId } })).toBe(2 + COPIES);
+    expect(await pipeline.db.prisma.webhookEvent.count({ where: { endpointId: t.endpointId } })).toBe(
+      2 + COPIES,
+    );
     expect(await pipeline.db.prisma.job.count({ where: { tenantId: t.tenantId } })).toBe(2 + COPIES);
   });
 
@@ -176,7 +194,10 @@ describe(`${COPIES} concurrent deliveries of one event`, () => {
     const answers = await Promise.all(
       Array.from({ length: COPIES }, (_, i) => {
         const d = xeroDelivery(t.webhookKey, i % 2 ? [a!, b!] : [b!, a!]);
-        return pipeline.call("POST", t.webhookPath, { body: d.body, headers: { "x-xero-signature": d.signature } });
+        return pipeline.call("POST", t.webhookPath, {
+          body: d.body,
+          headers: { "x-xero-signature": d.signature },
+        });
       }),
     );
     const failures = answers.filter((x) => x.status !== 200 && x.status !== 202);

@@ -11,6 +11,7 @@ import { createBullmqDriver } from "@zixly/queue/bullmq";
 import { createReceiverApp, type OutboxRelay, startOutboxRelay } from "@zixly/receiver";
 import { type RunningWorker, startWorker } from "@zixly/worker";
 import { type AnyWorkflow, createWorkflowRegistry, workflows } from "@zixly/workflows";
+import { deleteKeysWithPrefix } from "../../packages/queue/src/test-support/redis-keys.js";
 import { type Call, httpClient } from "./http.js";
 import { standardHeaders } from "./signers.js";
 
@@ -29,6 +30,8 @@ export interface StackOptions {
   enqueueTimeoutMs?: number;
   /** Lease of running messages; short leases make stalled jobs come back quickly. */
   lockDurationMs?: number;
+  /** Capture log lines (e.g. to check no secret is logged); default: silent unless E2E_LOG_LEVEL. */
+  log?: { level: string; destination: { write(line: string): void } };
 }
 
 export interface Stack {
@@ -58,7 +61,9 @@ export interface StandardEndpoint {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const prefix = `zixly-e2e-${randomUUID()}`;
   const secretBox = createSecretBox(parseEncryptionKeys(`k1:${randomBytes(32).toString("base64")}`));
-  const log = createLogger({ name: "e2e-support", level: process.env.E2E_LOG_LEVEL ?? "silent" });
+  const log = options.log
+    ? createLogger({ name: "e2e-support", level: options.log.level, destination: options.log.destination })
+    : createLogger({ name: "e2e-support", level: process.env.E2E_LOG_LEVEL ?? "silent" });
   const queueErrors: Error[] = [];
   const queue = createBullmqDriver({
     connection: options.redisUrl,
@@ -143,6 +148,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await within(queue.close({ timeoutMs: 2_000 }), 5_000);
+      // This stack's keys only (its random prefix); Redis may be shared.
+      await within(deleteKeysWithPrefix(options.redisUrl, prefix), 5_000);
     },
   };
 }

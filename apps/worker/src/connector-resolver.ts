@@ -1,4 +1,10 @@
-import { type ConnectorCall, createHubspotConnector, createXeroConnector } from "@zixly/connectors";
+import {
+  type ConnectorCall,
+  createAsanaConnector,
+  createHubspotConnector,
+  createShopifyConnector,
+  createXeroConnector,
+} from "@zixly/connectors";
 import { createTokenBucket, type TokenBucket, vendorRateLimits } from "@zixly/connectors/vault";
 import { NonRetriableError } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
@@ -8,6 +14,8 @@ import type { CredentialVault } from "./credential-vault.js";
 export interface VendorUrls {
   xeroApiBaseUrl?: string | undefined;
   hubspotApiBaseUrl?: string | undefined;
+  shopifyApiBaseUrl?: string | undefined;
+  asanaApiBaseUrl?: string | undefined;
 }
 
 export interface ConnectorResolverOptions {
@@ -91,6 +99,30 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
             createHubspotConnector({
               accessToken: credentials.accessToken,
               apiBaseUrl: urls.hubspotApiBaseUrl,
+              onCall: options.onCall,
+            }),
+          );
+        }),
+        shopify: lazy(async () => {
+          const { row, credentials, bucket } = await loadConnection(tenantId, "shopify", accountIds.shopify);
+          return limited(
+            bucket,
+            createShopifyConnector({
+              accessToken: credentials.accessToken,
+              shop: row.externalAccountId,
+              apiBaseUrl: urls.shopifyApiBaseUrl,
+              onCall: options.onCall,
+            }),
+          );
+        }),
+        asana: lazy(async () => {
+          const { row, credentials, bucket } = await loadConnection(tenantId, "asana", accountIds.asana);
+          return limited(
+            bucket,
+            createAsanaConnector({
+              accessToken: credentials.accessToken,
+              workspaceGid: row.externalAccountId,
+              apiBaseUrl: urls.asanaApiBaseUrl,
               onCall: options.onCall,
             }),
           );

@@ -42,7 +42,12 @@ export async function startWorkerFromEnv(
     tenantConcurrency: env.TENANT_CONCURRENCY,
     oauthClients: oauthClientsFromEnv(env),
     callbackBaseUrl: env.PUBLIC_BASE_URL,
-    urls: { xeroApiBaseUrl: env.XERO_API_BASE_URL, hubspotApiBaseUrl: env.HUBSPOT_API_BASE_URL },
+    urls: {
+      xeroApiBaseUrl: env.XERO_API_BASE_URL,
+      hubspotApiBaseUrl: env.HUBSPOT_API_BASE_URL,
+      shopifyApiBaseUrl: env.SHOPIFY_API_BASE_URL,
+      asanaApiBaseUrl: env.ASANA_API_BASE_URL,
+    },
   });
   return {
     metricsPort: worker.metricsPort,

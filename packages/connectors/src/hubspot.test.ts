@@ -256,3 +256,99 @@ describe("hubspot connector: onCall", () => {
     expect(calls.every((c) => c.durationMs >= 0)).toBe(true);
   });
 });
+
+describe("hubspot connector: deals and notes", () => {
+  it("reads a contact's deals, a deal with its contacts, and updates a deal", async () => {
+    const ana = sandbox.addContact({ email: "ana@example.com" });
+    const deal = sandbox.addDeal(
+      { dealname: "Acme", dealstage: "closedwon", amount: "900" },
+      { contactIds: [ana.id] },
+    );
+    const hubspot = connector();
+
+    await expect(hubspot.getContactDealIds(ana.id)).resolves.toEqual([deal.id]);
+    expect(sandbox.requests[0]).toMatchObject({
+      method: "GET",
+      path: `${CONTACTS}/${ana.id}`,
+      query: { associations: "deals" },
+    });
+
+    const read = await hubspot.getDeal(deal.id, { properties: ["asana_project_gid"] });
+    expect(read).toMatchObject({
+      id: deal.id,
+      contactIds: [ana.id],
+      properties: { dealname: "Acme", dealstage: "closedwon", amount: "900", asana_project_gid: null },
+    });
+    expect(sandbox.requests[1]?.path).toBe(`/crm/v3/objects/deals/${deal.id}`);
+
+    const updated = await hubspot.updateDeal(deal.id, { asana_project_gid: "1200" });
+    expect(updated).toMatchObject({ id: deal.id, properties: { asana_project_gid: "1200" } });
+    expect(sandbox.requests[2]).toMatchObject({
+      method: "PATCH",
+      path: `/crm/v3/objects/deals/${deal.id}`,
+      body: { properties: { asana_project_gid: "1200" } },
+    });
+  });
+
+  it("finds a deal by a property with a deal search, null when none matches", async () => {
+    sandbox.addDeal({ dealname: "Other", asana_project_gid: "1" });
+    const deal = sandbox.addDeal({ dealname: "Acme", asana_project_gid: "1200" });
+    const hubspot = connector();
+    await expect(hubspot.findDealByProperty("asana_project_gid", "1200")).resolves.toMatchObject({
+      id: deal.id,
+      properties: { dealname: "Acme", asana_project_gid: "1200" },
+    });
+    await expect(hubspot.findDealByProperty("asana_project_gid", "404")).resolves.toBeNull();
+    expect(sandbox.requests[0]).toMatchObject({
+      path: "/crm/v3/objects/deals/search",
+      body: {
+        filterGroups: [{ filters: [{ propertyName: "asana_project_gid", operator: "EQ", value: "1200" }] }],
+      },
+    });
+  });
+
+  it("adds a note associated with a contact (202) and a deal (214) in one request", async () => {
+    const ana = sandbox.addContact({ email: "ana@example.com" });
+    const deal = sandbox.addDeal({ dealname: "Acme" }, { contactIds: [ana.id] });
+    const note = await connector().addNote({
+      body: "Invoice INV-1 paid",
+      timestamp: "2026-11-20T00:00:00.000Z",
+      contactIds: [ana.id],
+      dealIds: [deal.id],
+    });
+    expect(note).toEqual({
+      id: expect.any(String),
+      body: "Invoice INV-1 paid",
+      timestamp: "2026-11-20T00:00:00.000Z",
+    });
+    expect(sandbox.requests[0]).toMatchObject({
+      method: "POST",
+      path: "/crm/v3/objects/notes",
+      body: {
+        properties: { hs_note_body: "Invoice INV-1 paid", hs_timestamp: "2026-11-20T00:00:00.000Z" },
+        associations: [
+          { to: { id: ana.id }, types: [{ associationCategory: "HUBSPOT_DEFINED", associationTypeId: 202 }] },
+          {
+            to: { id: deal.id },
+            types: [{ associationCategory: "HUBSPOT_DEFINED", associationTypeId: 214 }],
+          },
+        ],
+      },
+    });
+    expect(sandbox.associatedIds("notes", note.id, "deals")).toEqual([deal.id]);
+    expect(sandbox.associatedIds("contacts", ana.id, "notes")).toEqual([note.id]);
+  });
+
+  it("maps errors: an unknown deal → NonRetriableError; an empty body is refused before any call", async () => {
+    const err = await rejectionOf(connector().getDeal("424242"));
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(/^hubspot getDeal failed: 404 Not Found/);
+    expect(await rejectionOf(connector().addNote({ body: " " }))).toBeInstanceOf(NonRetriableError);
+    expect(await rejectionOf(connector().updateDeal("", {}))).toBeInstanceOf(NonRetriableError);
+    expect(sandbox.requests).toHaveLength(1);
+
+    sandbox.failNext({ status: 429, route: "POST /crm/v3/objects/notes" });
+    const limited = await rejectionOf(connector().addNote({ body: "x" }));
+    expect(retryAfterMsOf(limited)).toBe(10_000);
+  });
+});

@@ -13,7 +13,31 @@ export interface HubspotContact {
   properties: Record<string, string | null>;
 }
 
-/** Typed operations on HubSpot CRM contacts, over the official `@hubspot/api-client` SDK. */
+/** A HubSpot deal: its id and the properties the call returned. */
+export interface HubspotDeal {
+  id: string;
+  properties: Record<string, string | null>;
+}
+
+/** A note (engagement) as created. */
+export interface HubspotNote {
+  id: string;
+  body: string;
+  /** ISO time the note is filed under on the timeline. */
+  timestamp: string;
+}
+
+/** What {@link HubspotConnector.addNote} attaches a note to. */
+export interface HubspotNoteInput {
+  /** HTML or plain text (`hs_note_body`). */
+  body: string;
+  /** When the note is filed on the timeline (`hs_timestamp`); default now. */
+  timestamp?: string;
+  contactIds?: string[];
+  dealIds?: string[];
+}
+
+/** Typed operations on HubSpot CRM contacts, deals and notes, over the official `@hubspot/api-client` SDK. */
 export interface HubspotConnector {
   /** `POST /crm/v3/objects/contacts/search` with `email EQ <email>`; `null` when none matches. */
   findContactByEmail(email: string): Promise<HubspotContact | null>;
@@ -33,7 +57,47 @@ export interface HubspotConnector {
     email: string;
     properties?: Record<string, string>;
   }): Promise<HubspotContact & { created: boolean }>;
+  /**
+   * The ids of the deals associated with a contact: `GET /crm/v3/objects/contacts/{id}?associations=deals`.
+   * @throws NonRetriableError on 404
+   */
+  getContactDealIds(contactId: string): Promise<string[]>;
+  /**
+   * `GET /crm/v3/objects/deals/{id}?properties=…&associations=contacts`: the deal (with
+   * {@link DEFAULT_DEAL_PROPERTIES} plus `properties`) and the ids of its contacts.
+   * @throws NonRetriableError on 404
+   */
+  getDeal(id: string, options?: { properties?: string[] }): Promise<HubspotDeal & { contactIds: string[] }>;
+  /** `PATCH /crm/v3/objects/deals/{id}`. @throws NonRetriableError on 404 */
+  updateDeal(id: string, properties: Record<string, string>): Promise<HubspotDeal>;
+  /**
+   * `POST /crm/v3/objects/deals/search` with `<propertyName> EQ <value>`: the first match, or
+   * `null`. HubSpot's search index lags writes by a few seconds.
+   */
+  findDealByProperty(
+    propertyName: string,
+    value: string,
+    options?: { properties?: string[] },
+  ): Promise<HubspotDeal | null>;
+  /**
+   * `POST /crm/v3/objects/notes` with `hs_note_body`, `hs_timestamp` and associations to the
+   * contacts (type 202) and deals (type 214), in one request.
+   */
+  addNote(note: HubspotNoteInput): Promise<HubspotNote>;
 }
+
+/** Deal properties every deal read returns, on top of those a caller names. */
+export const DEFAULT_DEAL_PROPERTIES = [
+  "dealname",
+  "dealstage",
+  "pipeline",
+  "amount",
+  "closedate",
+  "createdate",
+] as const;
+
+/** HubSpot-defined association type ids (`associationCategory: HUBSPOT_DEFINED`). */
+export const HUBSPOT_ASSOCIATION_TYPES = { noteToContact: 202, noteToDeal: 214 } as const;
 
 export interface HubspotConnectorOptions {
   /** Private-app or OAuth access token. */
@@ -59,6 +123,26 @@ type CallOptions = NonNullable<Parameters<ContactsApi["searchApi"]["doSearchWith
 type PromiseMiddleware = NonNullable<CallOptions["middleware"]>[number];
 type ResponseContext = Parameters<PromiseMiddleware["post"]>[0];
 type SdkContact = Awaited<ReturnType<ContactsApi["basicApi"]["create"]>>;
+type DealsApi = Client["crm"]["deals"];
+type DealSearchRequest = Parameters<DealsApi["searchApi"]["doSearch"]>[0];
+type DealFilterOperator = NonNullable<
+  DealSearchRequest["filterGroups"]
+>[number]["filters"][number]["operator"];
+type NotesApi = Client["crm"]["objects"]["notes"];
+type NoteInput = Parameters<NotesApi["basicApi"]["create"]>[0];
+type NoteAssociation = NonNullable<NoteInput["associations"]>[number];
+type AssociationCategory = NoteAssociation["types"][number]["associationCategory"];
+
+/** Association results (`{ results: [{ id, type }] }`) under a key of `associations`, ids deduplicated. */
+function associatedIds(associations: unknown, key: string): string[] {
+  if (!isRecord(associations)) return [];
+  const group = associations[key];
+  const results = isRecord(group) && Array.isArray(group.results) ? group.results : [];
+  const ids = results
+    .map((r) => (isRecord(r) && (typeof r.id === "string" || typeof r.id === "number") ? String(r.id) : ""))
+    .filter((id) => id !== "");
+  return [...new Set(ids)];
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -171,6 +255,8 @@ export function createHubspotConnector(options: HubspotConnectorOptions): Hubspo
   // Taken right away: the SDK patches API objects with decorators (retries, limiter) from a
   // process-wide registry that every `new Client()` overwrites, when they are first created.
   const contacts = client.crm.contacts;
+  const deals = client.crm.deals;
+  const notes = client.crm.objects.notes;
   const runner = createCallRunner({
     connector: "hubspot",
     secrets: [options.accessToken],
@@ -241,7 +327,116 @@ export function createHubspotConnector(options: HubspotConnectorOptions): Hubspo
       return { value: mapContact(res.data), httpStatus: res.httpStatusCode };
     });
 
+  // Each CRM object's API is generated into its own module, so its call-options type is
+  // nominally distinct from the contacts one `callOptions` builds; at run time the middleware
+  // sees the same request/response context everywhere. Hence the casts below.
+  const requireId = (operation: string, name: string, id: string) => {
+    // An empty id would change the path (GET /objects/deals/ lists deals).
+    if (typeof id !== "string" || id.trim() === "")
+      throw new NonRetriableError(`hubspot ${operation}: ${name} is required`);
+  };
+  const dealProperties = (extra: string[] = []) => [...new Set([...DEFAULT_DEAL_PROPERTIES, ...extra])];
+  const mapDeal = (deal: { id: string; properties: Record<string, string | null> }): HubspotDeal => ({
+    id: String(deal.id),
+    properties: { ...deal.properties },
+  });
+
   return {
+    async getContactDealIds(contactId) {
+      requireId("getContactDealIds", "contactId", contactId);
+      return vendor("getContactDealIds", async (opts) => {
+        const res = await contacts.basicApi.getByIdWithHttpInfo(
+          contactId,
+          ["email"],
+          undefined,
+          ["deals"],
+          false,
+          undefined,
+          opts,
+        );
+        return { value: associatedIds(res.data.associations, "deals"), httpStatus: res.httpStatusCode };
+      });
+    },
+
+    async getDeal(id, options = {}) {
+      requireId("getDeal", "id", id);
+      return vendor("getDeal", async (opts) => {
+        const res = await deals.basicApi.getByIdWithHttpInfo(
+          id,
+          dealProperties(options.properties),
+          undefined,
+          ["contacts"],
+          false,
+          undefined,
+          opts as Parameters<DealsApi["basicApi"]["getByIdWithHttpInfo"]>[6],
+        );
+        return {
+          value: { ...mapDeal(res.data), contactIds: associatedIds(res.data.associations, "contacts") },
+          httpStatus: res.httpStatusCode,
+        };
+      });
+    },
+
+    async updateDeal(id, properties) {
+      requireId("updateDeal", "id", id);
+      return vendor("updateDeal", async (opts) => {
+        const res = await deals.basicApi.updateWithHttpInfo(
+          id,
+          { properties },
+          undefined,
+          opts as Parameters<DealsApi["basicApi"]["updateWithHttpInfo"]>[3],
+        );
+        return { value: mapDeal(res.data), httpStatus: res.httpStatusCode };
+      });
+    },
+
+    async findDealByProperty(propertyName, value, options = {}) {
+      requireId("findDealByProperty", "propertyName", propertyName);
+      requireId("findDealByProperty", "value", value);
+      return vendor("findDealByProperty", async (opts) => {
+        const request: DealSearchRequest = {
+          filterGroups: [{ filters: [{ propertyName, operator: "EQ" as DealFilterOperator, value }] }],
+          properties: dealProperties([propertyName, ...(options.properties ?? [])]),
+          limit: 1,
+        };
+        const res = await deals.searchApi.doSearchWithHttpInfo(
+          request,
+          opts as Parameters<DealsApi["searchApi"]["doSearchWithHttpInfo"]>[1],
+        );
+        const first = res.data.results[0];
+        return { value: first ? mapDeal(first) : null, httpStatus: res.httpStatusCode };
+      });
+    },
+
+    async addNote(note) {
+      const body = typeof note.body === "string" ? note.body.trim() : "";
+      if (body === "") throw new NonRetriableError("hubspot addNote: body is required");
+      const timestamp = note.timestamp ?? new Date().toISOString();
+      const category = "HUBSPOT_DEFINED" as AssociationCategory;
+      const to = (ids: string[] | undefined, associationTypeId: number): NoteAssociation[] =>
+        (ids ?? [])
+          .filter((id) => typeof id === "string" && id !== "")
+          .map((id) => ({ to: { id }, types: [{ associationCategory: category, associationTypeId }] }));
+      const associations = [
+        ...to(note.contactIds, HUBSPOT_ASSOCIATION_TYPES.noteToContact),
+        ...to(note.dealIds, HUBSPOT_ASSOCIATION_TYPES.noteToDeal),
+      ];
+      return vendor("addNote", async (opts) => {
+        const res = await notes.basicApi.createWithHttpInfo(
+          { properties: { hs_note_body: body, hs_timestamp: timestamp }, associations },
+          opts as Parameters<NotesApi["basicApi"]["createWithHttpInfo"]>[1],
+        );
+        return {
+          value: {
+            id: String(res.data.id),
+            body: res.data.properties.hs_note_body ?? body,
+            timestamp: res.data.properties.hs_timestamp ?? timestamp,
+          },
+          httpStatus: res.httpStatusCode,
+        };
+      });
+    },
+
     findContactByEmail: (email) => findContactByEmail(email),
     createContact,
     updateContact,

@@ -1,6 +1,7 @@
 /**
  * @module @zixly/connectors
- * Typed vendor operations over the vendors' official SDKs — one function per operation — with
+ * Typed vendor operations over the vendors' official SDKs (`xero-node`, `@hubspot/api-client`,
+ * `@shopify/shopify-api`, `asana`) — one function per operation — with
  * failures mapped at the boundary to the errors that steer retries (`@zixly/core`):
  * 4xx except 408/429 → `NonRetriableError`, 429 → `RetryAfterError`, 5xx / 408 / network →
  * plain `Error`. Messages never carry credentials.
@@ -20,6 +21,18 @@
  * ```
  */
 export {
+  type AsanaConnector,
+  type AsanaConnectorOptions,
+  type AsanaJob,
+  type AsanaProject,
+  type AsanaProjectTemplate,
+  type AsanaRef,
+  type AsanaStory,
+  type AsanaTask,
+  createAsanaConnector,
+  DEFAULT_ASANA_API_BASE_URL,
+} from "./asana.js";
+export {
   type ConnectorCall,
   DEFAULT_CALL_TIMEOUT_MS,
   type OnConnectorCall,
@@ -33,11 +46,28 @@ export {
 } from "./http-error.js";
 export {
   createHubspotConnector,
+  DEFAULT_DEAL_PROPERTIES,
   DEFAULT_HUBSPOT_API_BASE_URL,
+  HUBSPOT_ASSOCIATION_TYPES,
   type HubspotConnector,
   type HubspotConnectorOptions,
   type HubspotContact,
+  type HubspotDeal,
+  type HubspotNote,
+  type HubspotNoteInput,
 } from "./hubspot.js";
+export {
+  createShopifyConnector,
+  DEFAULT_SHOPIFY_API_VERSION,
+  type ShopifyConnector,
+  type ShopifyConnectorOptions,
+  type ShopifyCustomer,
+  type ShopifyLineItem,
+  type ShopifyOrder,
+  type ShopifyShippingLine,
+  type ShopifyTaxLine,
+  shopifyBucketWaitMs,
+} from "./shopify.js";
 export {
   createXeroConnector,
   DEFAULT_XERO_API_BASE_URL,
@@ -45,4 +75,8 @@ export {
   type XeroConnectorOptions,
   type XeroContact,
   type XeroInvoice,
+  type XeroNewContact,
+  type XeroNewInvoice,
+  type XeroNewLineItem,
+  type XeroWriteOptions,
 } from "./xero.js";

@@ -118,7 +118,11 @@ function list(value: unknown): Record<string, unknown>[] {
 }
 
 function mapTaxLines(value: unknown): ShopifyTaxLine[] {
-  return list(value).map((t) => ({ title: text(t.title) ?? "Tax", rate: money(t.rate), price: money(t.price) }));
+  return list(value).map((t) => ({
+    title: text(t.title) ?? "Tax",
+    rate: money(t.rate),
+    price: money(t.price),
+  }));
 }
 
 function mapLineItem(item: Record<string, unknown>): ShopifyLineItem {
@@ -216,10 +220,8 @@ export function shopifyBucketWaitMs(callLimit: string | undefined): number | und
  */
 function describeShopifyError(operation: string, err: unknown): VendorFailure {
   const failure: VendorFailure = { connector: "shopify", operation };
-  const response =
-    err instanceof Error && isRecord((err as { response?: unknown }).response)
-      ? ((err as { response: Record<string, unknown> }).response as Record<string, unknown>)
-      : undefined;
+  const candidate: unknown = err instanceof Error ? (err as { response?: unknown }).response : undefined;
+  const response = isRecord(candidate) ? candidate : undefined;
   if (response && typeof response.code === "number" && response.code > 0) {
     failure.httpStatus = response.code;
     const headers = headerMap(response.headers);

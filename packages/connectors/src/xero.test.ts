@@ -257,3 +257,148 @@ describe("xero connector: onCall", () => {
     expect(calls[0]?.durationMs).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe("xero connector: contacts and invoices for workflows that write to Xero", () => {
+  it("finds a contact by email with Xero's optimised where filter, null when none", async () => {
+    const ana = sandbox.addContact({ Name: "Ana Lima", EmailAddress: "ana@example.com" });
+    sandbox.addContact({ Name: "Old Ana", EmailAddress: "ana@example.com", ContactStatus: "ARCHIVED" });
+    const xero = connector();
+    await expect(xero.findContactByEmail("ana@example.com")).resolves.toMatchObject({ id: ana.ContactID });
+    await expect(xero.findContactByEmail("nobody@example.com")).resolves.toBeNull();
+    expect(sandbox.requests[0]).toMatchObject({
+      method: "GET",
+      path: "/api.xro/2.0/Contacts",
+      query: { where: 'EmailAddress=="ana@example.com"' },
+    });
+    expect(await rejectionOf(xero.findContactByEmail('a"b@example.com'))).toBeInstanceOf(NonRetriableError);
+  });
+
+  it("creates a contact with PUT /Contacts and the Idempotency-Key header; a repeat creates nothing", async () => {
+    const xero = connector();
+    const input = { name: "Ben Okafor", email: "ben@example.com", firstName: "Ben", lastName: "Okafor" };
+    const first = await xero.createContact(input, { idempotencyKey: "order-1-contact" });
+    const again = await xero.createContact(input, { idempotencyKey: "order-1-contact" });
+    expect(again).toEqual(first);
+    expect(first).toMatchObject({ name: "Ben Okafor", email: "ben@example.com", firstName: "Ben" });
+    expect(sandbox.state.contacts.size).toBe(1);
+    expect(sandbox.requests[0]).toMatchObject({
+      method: "PUT",
+      path: "/api.xro/2.0/Contacts",
+      headers: { "idempotency-key": "order-1-contact" },
+      body: {
+        Contacts: [
+          { Name: "Ben Okafor", EmailAddress: "ben@example.com", FirstName: "Ben", LastName: "Okafor" },
+        ],
+      },
+    });
+  });
+
+  it("findOrCreateContact: finds by email; creates; works around a name another contact has", async () => {
+    const xero = connector();
+    const existing = sandbox.addContact({ Name: "Cleo", EmailAddress: "cleo@example.com" });
+    await expect(
+      xero.findOrCreateContact({ name: "Cleo", email: "cleo@example.com" }),
+    ).resolves.toMatchObject({ id: existing.ContactID, created: false });
+
+    const created = await xero.findOrCreateContact({ name: "Cleo", email: "cleo.two@example.com" });
+    expect(created).toMatchObject({ created: true, name: "Cleo (cleo.two@example.com)" });
+
+    const err = await rejectionOf(xero.createContact({ name: "Cleo" }));
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toBe(
+      "xero createContact failed: 400 Bad Request — A validation exception occurred: The contact name Cleo is already assigned to another contact. The contact name must be unique across all active contacts.",
+    );
+  });
+
+  it("creates an ACCREC invoice with PUT /Invoices (lines, tax, reference, dates) and reads it by reference", async () => {
+    const contact = sandbox.addContact({ Name: "Dev Patel", EmailAddress: "dev@example.com" });
+    const xero = connector();
+    const invoice = await xero.createInvoice(
+      {
+        contactId: contact.ContactID,
+        reference: "Shopify #1001 (450789469)",
+        currencyCode: "AUD",
+        date: "2026-11-20",
+        dueDate: "2026-11-20",
+        status: "AUTHORISED",
+        lineAmountTypes: "Exclusive",
+        lineItems: [
+          { description: "Mug (MUG-01)", quantity: 2, unitAmount: 20, taxAmount: 4, accountCode: "200" },
+          {
+            description: "Shipping",
+            quantity: 1,
+            unitAmount: 8,
+            taxAmount: 0,
+            accountCode: "200",
+            discountAmount: 1,
+          },
+        ],
+      },
+      { idempotencyKey: "order-1-invoice" },
+    );
+    expect(invoice).toMatchObject({
+      number: expect.stringMatching(/^INV-/),
+      status: "AUTHORISED",
+      total: 51,
+      amountDue: 51,
+      currency: "AUD",
+      reference: "Shopify #1001 (450789469)",
+      contact: { id: contact.ContactID },
+    });
+    const put = sandbox.requests[0];
+    expect(put).toMatchObject({
+      method: "PUT",
+      path: "/api.xro/2.0/Invoices",
+      headers: { "idempotency-key": "order-1-invoice" },
+    });
+    expect(put?.body).toEqual({
+      Invoices: [
+        {
+          Type: "ACCREC",
+          Contact: { ContactID: contact.ContactID },
+          LineItems: [
+            { Description: "Mug (MUG-01)", Quantity: 2, UnitAmount: 20, TaxAmount: 4, AccountCode: "200" },
+            {
+              Description: "Shipping",
+              Quantity: 1,
+              UnitAmount: 8,
+              TaxAmount: 0,
+              AccountCode: "200",
+              DiscountAmount: 1,
+            },
+          ],
+          LineAmountTypes: "Exclusive",
+          Status: "AUTHORISED",
+          Reference: "Shopify #1001 (450789469)",
+          CurrencyCode: "AUD",
+          Date: "2026-11-20",
+          DueDate: "2026-11-20",
+        },
+      ],
+    });
+
+    await expect(xero.getInvoiceByReference("Shopify #1001 (450789469)")).resolves.toMatchObject({
+      id: invoice.id,
+    });
+    await expect(xero.getInvoiceByReference("Shopify #9999")).resolves.toBeNull();
+    expect(sandbox.requests.at(-1)?.query.where).toBe('Reference=="Shopify #9999"');
+  });
+
+  it("a refused invoice → NonRetriableError with Xero's validation messages", async () => {
+    const contact = sandbox.addContact({ Name: "Eve" });
+    const err = await rejectionOf(
+      connector().createInvoice({
+        contactId: contact.ContactID,
+        status: "AUTHORISED",
+        lineItems: [{ description: "No account", quantity: 1, unitAmount: 5 }],
+      }),
+    );
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(
+      /^xero createInvoice failed: 400 Bad Request — A validation exception occurred: Account code/,
+    );
+    expect(await rejectionOf(connector().createInvoice({ contactId: "x", lineItems: [] }))).toBeInstanceOf(
+      NonRetriableError,
+    );
+  });
+});

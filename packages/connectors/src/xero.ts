@@ -1,6 +1,13 @@
 import { NonRetriableError } from "@zixly/core";
-import { AccountingApi, type Contact, type Invoice } from "xero-node";
-import { createCallRunner, type OnConnectorCall } from "./connector-call.js";
+import {
+  AccountingApi,
+  type Contact,
+  type CurrencyCode,
+  Invoice,
+  type LineAmountTypes,
+  type LineItem,
+} from "xero-node";
+import { createCallRunner, type OnConnectorCall, vendorFailureOf } from "./connector-call.js";
 import type { VendorFailure } from "./http-error.js";
 
 /** Xero's API origin; `XERO_API_BASE_URL` replaces it (and only it) for sandboxes. */
@@ -32,6 +39,53 @@ export interface XeroInvoice {
   contact: XeroContact;
 }
 
+/** A contact to create. Xero requires `name`, unique among the organisation's active contacts. */
+export interface XeroNewContact {
+  name: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+/** One line of a new invoice. */
+export interface XeroNewLineItem {
+  description: string;
+  quantity: number;
+  /** Price of one unit, tax included or not as the invoice's `lineAmountTypes` says. */
+  unitAmount: number;
+  /** Xero tax rate code (`OUTPUT`, `TAX001`, …); omitted = the account's default rate. */
+  taxType?: string;
+  /** Overrides the tax Xero computes from the rate (Xero accepts small rounding differences). */
+  taxAmount?: number;
+  /** Revenue account; omitted = Xero's rules for the organisation (usually required). */
+  accountCode?: string;
+  /** A discount on the whole line, in money (ACCREC invoices). */
+  discountAmount?: number;
+}
+
+/** A sales invoice (`ACCREC`) to create. */
+export interface XeroNewInvoice {
+  contactId: string;
+  lineItems: XeroNewLineItem[];
+  /** Shown to the customer and searchable; workflows use it as their idempotency handle. */
+  reference?: string;
+  currencyCode?: string;
+  /** `YYYY-MM-DD`. */
+  date?: string;
+  /** `YYYY-MM-DD`. */
+  dueDate?: string;
+  /** Default `DRAFT`, as Xero's. */
+  status?: "DRAFT" | "SUBMITTED" | "AUTHORISED";
+  /** Default `Exclusive`, as Xero's. */
+  lineAmountTypes?: "Exclusive" | "Inclusive" | "NoTax";
+}
+
+/** Options of a create: Xero's `Idempotency-Key` header (at most 128 characters). */
+export interface XeroWriteOptions {
+  /** A retry with the same key within Xero's window gets the first answer, not a second record. */
+  idempotencyKey?: string;
+}
+
 /** Typed operations on one Xero organisation (tenant), over the official `xero-node` SDK. */
 export interface XeroConnector {
   /**
@@ -42,6 +96,34 @@ export interface XeroConnector {
   getInvoice(invoiceId: string): Promise<XeroInvoice>;
   /** `GET /api.xro/2.0/Contacts/{contactId}`; errors as for {@link XeroConnector.getInvoice}. */
   getContact(contactId: string): Promise<XeroContact>;
+  /**
+   * `GET /api.xro/2.0/Contacts?where=EmailAddress=="<email>"` (Xero's optimised filter); the
+   * first active match, or `null`.
+   */
+  findContactByEmail(email: string): Promise<XeroContact | null>;
+  /**
+   * `PUT /api.xro/2.0/Contacts` (xero-node's `createContacts`).
+   * @throws NonRetriableError when Xero refuses it (400), e.g. a name another contact has
+   */
+  createContact(contact: XeroNewContact, options?: XeroWriteOptions): Promise<XeroContact>;
+  /**
+   * Find by email, else create. When Xero refuses the name because another contact (with another
+   * email) has it, creates `"<name> (<email>)"` instead.
+   */
+  findOrCreateContact(
+    contact: XeroNewContact & { email: string },
+    options?: XeroWriteOptions,
+  ): Promise<XeroContact & { created: boolean }>;
+  /**
+   * `GET /api.xro/2.0/Invoices?where=Reference=="<reference>"`: the first invoice with that
+   * reference that is not `DELETED`, or `null`.
+   */
+  getInvoiceByReference(reference: string): Promise<XeroInvoice | null>;
+  /**
+   * `PUT /api.xro/2.0/Invoices` (xero-node's `createInvoices`): one `ACCREC` invoice.
+   * @throws NonRetriableError when Xero's validation refuses it (400)
+   */
+  createInvoice(invoice: XeroNewInvoice, options?: XeroWriteOptions): Promise<XeroInvoice>;
 }
 
 export interface XeroConnectorOptions {
@@ -130,6 +212,22 @@ function mapInvoice(invoice: Invoice, requestedId: string): XeroInvoice {
     fullyPaidOn: isoDay(invoice.fullyPaidOnDate),
     contact: mapContact(invoice.contact),
   };
+}
+
+/** Xero's validation message for a contact name another active contact already has. */
+const DUPLICATE_NAME = /already assigned to another contact/i;
+
+function toWireLineItem(item: XeroNewLineItem): LineItem {
+  const wire: LineItem = {
+    description: item.description,
+    quantity: item.quantity,
+    unitAmount: item.unitAmount,
+  };
+  if (item.taxType) wire.taxType = item.taxType;
+  if (item.taxAmount !== undefined) wire.taxAmount = item.taxAmount;
+  if (item.accountCode) wire.accountCode = item.accountCode;
+  if (item.discountAmount) wire.discountAmount = item.discountAmount;
+  return wire;
 }
 
 /** Response headers as a plain lower-case map (the SDK serialises axios' headers object). */
@@ -236,7 +334,140 @@ export function createXeroConnector(options: XeroConnectorOptions): XeroConnecto
     }
   };
 
+  const requireFilterValue = (operation: string, name: string, value: string): string => {
+    const trimmed = typeof value === "string" ? value.trim() : "";
+    if (trimmed === "") throw new NonRetriableError(`xero ${operation}: ${name} is required`);
+    // Xero's `where` has no escape for a double quote inside a string literal.
+    if (trimmed.includes('"')) throw new NonRetriableError(`xero ${operation}: ${name} may not contain '"'`);
+    return trimmed;
+  };
+
+  const findContactByEmail = async (email: string): Promise<XeroContact | null> => {
+    const wanted = requireFilterValue("findContactByEmail", "email", email);
+    return runner.vendor(
+      "findContactByEmail",
+      async () => {
+        const { response, body } = await api.getContacts(tenantId, undefined, `EmailAddress=="${wanted}"`);
+        const active = (body.contacts ?? []).find((c) => {
+          const status: unknown = c.contactStatus;
+          return status === undefined || status === "ACTIVE";
+        });
+        return { value: active ? mapContact(active) : null, httpStatus: response.status };
+      },
+      (err) => describeXeroError("findContactByEmail", err),
+    );
+  };
+
+  const createContact = async (contact: XeroNewContact, options: XeroWriteOptions = {}) => {
+    const name = typeof contact.name === "string" ? contact.name.trim() : "";
+    if (name === "") throw new NonRetriableError("xero createContact: name is required");
+    const wire: Contact = { name };
+    if (contact.email) wire.emailAddress = contact.email;
+    if (contact.firstName) wire.firstName = contact.firstName;
+    if (contact.lastName) wire.lastName = contact.lastName;
+    return runner.vendor(
+      "createContact",
+      async () => {
+        const { response, body } = await api.createContacts(
+          tenantId,
+          { contacts: [wire] },
+          undefined,
+          options.idempotencyKey,
+        );
+        const created = body.contacts?.[0];
+        if (!created?.contactID) {
+          return runner.fail({
+            connector: "xero",
+            operation: "createContact",
+            httpStatus: response.status,
+            detail: "the response held no contact",
+          });
+        }
+        return { value: mapContact(created), httpStatus: response.status };
+      },
+      (err) => describeXeroError("createContact", err),
+    );
+  };
+
   return {
+    findContactByEmail,
+    createContact,
+
+    async findOrCreateContact(contact, options = {}) {
+      const email = requireFilterValue("findOrCreateContact", "email", contact.email);
+      return runner.composite("findOrCreateContact", async () => {
+        const found = await findContactByEmail(email);
+        if (found) return { ...found, created: false };
+        try {
+          return { ...(await createContact({ ...contact, email }, options)), created: true };
+        } catch (err) {
+          const failure = vendorFailureOf(err);
+          if (failure?.httpStatus !== 400 || !DUPLICATE_NAME.test(failure.detail ?? "")) throw err;
+          // Another contact (not found by this email) has the name: keep both apart by the email.
+          const key = options.idempotencyKey ? { idempotencyKey: `${options.idempotencyKey}:2` } : {};
+          const created = await createContact({ ...contact, email, name: `${contact.name} (${email})` }, key);
+          return { ...created, created: true };
+        }
+      });
+    },
+
+    async getInvoiceByReference(reference) {
+      const wanted = requireFilterValue("getInvoiceByReference", "reference", reference);
+      return runner.vendor(
+        "getInvoiceByReference",
+        async () => {
+          const { response, body } = await api.getInvoices(tenantId, undefined, `Reference=="${wanted}"`);
+          const live = (body.invoices ?? []).find((i) => {
+            const status: unknown = i.status;
+            return status !== "DELETED";
+          });
+          return { value: live ? mapInvoice(live, "") : null, httpStatus: response.status };
+        },
+        (err) => describeXeroError("getInvoiceByReference", err),
+      );
+    },
+
+    async createInvoice(input, options = {}) {
+      requireId("createInvoice", "contactId", input.contactId);
+      if (!Array.isArray(input.lineItems) || input.lineItems.length === 0)
+        throw new NonRetriableError("xero createInvoice: at least one line item is required");
+      const wire: Invoice = {
+        type: Invoice.TypeEnum.ACCREC,
+        contact: { contactID: input.contactId },
+        lineItems: input.lineItems.map(toWireLineItem),
+        // The .d.ts declares these enums numeric; at run time they are Xero's strings.
+        lineAmountTypes: (input.lineAmountTypes ?? "Exclusive") as unknown as LineAmountTypes,
+        status: (input.status ?? "DRAFT") as unknown as Invoice.StatusEnum,
+      };
+      if (input.reference) wire.reference = input.reference;
+      if (input.currencyCode) wire.currencyCode = input.currencyCode as unknown as CurrencyCode;
+      if (input.date) wire.date = input.date;
+      if (input.dueDate) wire.dueDate = input.dueDate;
+      return runner.vendor(
+        "createInvoice",
+        async () => {
+          const { response, body } = await api.createInvoices(
+            tenantId,
+            { invoices: [wire] },
+            undefined,
+            undefined,
+            options.idempotencyKey,
+          );
+          const created = body.invoices?.[0];
+          if (!created?.invoiceID) {
+            return runner.fail({
+              connector: "xero",
+              operation: "createInvoice",
+              httpStatus: response.status,
+              detail: "the response held no invoice",
+            });
+          }
+          return { value: mapInvoice(created, ""), httpStatus: response.status };
+        },
+        (err) => describeXeroError("createInvoice", err),
+      );
+    },
+
     async getInvoice(invoiceId) {
       requireId("getInvoice", "invoiceId", invoiceId);
       return runner.vendor(

@@ -153,8 +153,9 @@ export function postgresBackendFactory(schema: string): BackendFactory<PostgresQ
   return (name, opts, factoryOpts = {}) => {
     const connection = new SchemaConnection(opts.connection, schema);
     // As BullMQ names them, so `getWorkers()` finds the worker's session in pg_stat_activity.
+    const workerName = (opts as { name?: string }).name;
     const listenClientName = factoryOpts.withBlockingConnection
-      ? `${name}${opts.name ? `:w:${opts.name}` : ""}`
+      ? `${name}${workerName ? `:w:${workerName}` : ""}`
       : factoryOpts.blocking
         ? `${name}:qe`
         : undefined;

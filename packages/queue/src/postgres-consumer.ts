@@ -7,8 +7,7 @@
  * contract backoff strategy. `bullmq-consumer.ts` opens an ioredis client itself, so it cannot
  * run on another backend; until it takes a {@link WorkerConnection} too (see
  * `docs/postgres-queue.md`), this module carries the shared logic for Postgres. Nothing here is
- * Postgres-specific except the two settings Postgres needs (`interruptBlockingWait`,
- * `runRetryDelayMs`).
+ * Postgres-specific except two settings Postgres turns on (`drainFetches`, `runRetryDelayMs`).
  */
 import {
   type BackendFactory,
@@ -49,11 +48,13 @@ export interface WorkerConsumerSettings<C> {
    */
   runRetryDelayMs?: number;
   /**
-   * Wake the Worker's blocking wait when stopping, so a job it is about to be handed is fetched
-   * (and handed back) while the drain still waits, instead of after the Worker is closed. Right
-   * for backends whose wait is a `LISTEN` with a long timeout (Postgres).
+   * Make the drain cover fetches too: on stop, wake the Worker's blocking wait and wait for
+   * fetches in flight, so a job handed over during the drain is handed back to the queue at
+   * once instead of being abandoned to its lease. Right for backends whose fetches fail fast
+   * while down (Postgres: refused or connect-timeout); off for ioredis, whose consumer client
+   * holds commands until Redis is back, which would hold a stop without a deadline as long.
    */
-  interruptBlockingWait?: boolean;
+  drainFetches?: boolean;
   onError: (error: Error) => void;
 }
 
@@ -86,6 +87,8 @@ function toError(thrown: unknown): Error {
  */
 class DrainableWorker<T, C> extends Worker<T, void, string, IQueueBackend, JobProgress, C> {
   readonly busy = new Set<Promise<unknown>>();
+  /** Whether fetches count as busy (see {@link WorkerConsumerSettings.drainFetches}). */
+  drainFetches = false;
 
   #track<R>(promise: Promise<R>): Promise<R> {
     this.busy.add(promise);
@@ -95,7 +98,8 @@ class DrainableWorker<T, C> extends Worker<T, void, string, IQueueBackend, JobPr
   }
 
   protected override moveToActive(token: string, name?: string) {
-    return this.#track(super.moveToActive(token, name));
+    const fetching = super.moveToActive(token, name);
+    return this.drainFetches ? this.#track(fetching) : fetching;
   }
 
   override processJob(job: Job<T, void>, token: string, fetchNextCallback?: () => boolean) {
@@ -206,6 +210,8 @@ export function startNamedWorkerConsumer<T, C>(
       ...(settings.runRetryDelayMs !== undefined ? { runRetryDelay: settings.runRetryDelayMs } : {}),
     };
     worker = new DrainableWorker<T, C>(backendQueue, processor, options, backendFactory);
+    // Read only once the worker fetches, which is after a few awaits: set in time.
+    worker.drainFetches = settings.drainFetches === true;
   } catch (error) {
     void release();
     throw error;
@@ -237,7 +243,7 @@ export function startNamedWorkerConsumer<T, C>(
     stopping = true;
     try {
       await worker.pause(true);
-      if (settings.interruptBlockingWait) await worker.getBackend().disconnectBlocking(false);
+      if (settings.drainFetches) await worker.getBackend().disconnectBlocking(false);
       await Promise.race([worker.idle(), deadline]);
       abandonAll();
       await worker.close(true);

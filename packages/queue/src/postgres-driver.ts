@@ -22,6 +22,7 @@ import {
   searchPathOption,
 } from "./postgres-backend.js";
 import { startNamedWorkerConsumer, type WorkerConsumerSettings } from "./postgres-consumer.js";
+import { assertPostgresMessages, assertPostgresText } from "./postgres-validation.js";
 import type {
   BackoffPolicy,
   ConsumeOptions,
@@ -150,7 +151,10 @@ function createPool(
     application_name: "zixly-queue",
   });
   // Idle sessions that drop (Postgres restarting) are reported here; unhandled they would crash.
-  pool.on("error", onError);
+  // Once the pool is ending, a session terminated on its way out is not worth a report.
+  pool.on("error", (error) => {
+    if (!pool.ending) onError(error);
+  });
   return pool;
 }
 
@@ -204,7 +208,11 @@ export function createPostgresDriver(options: PostgresDriverOptions): QueueDrive
   const consumerSettings: WorkerConsumerSettings<PgPool> = {
     open: () => {
       if (sharedPool) {
-        return { connection: poolView(sharedPool, keepAliveOf(sharedPool)), backendFactory, release: async () => {} };
+        return {
+          connection: poolView(sharedPool, keepAliveOf(sharedPool)),
+          backendFactory,
+          release: async () => {},
+        };
       }
       const pool = openPool();
       return { connection: poolView(pool, true), backendFactory, release: () => endPool(pool) };
@@ -214,12 +222,15 @@ export function createPostgresDriver(options: PostgresDriverOptions): QueueDrive
     stalledIntervalMs: positiveInteger(options.stalledIntervalMs ?? 30_000, "stalledIntervalMs"),
     maxStalledCount: nonNegativeInteger(options.maxStalledCount ?? 2, "maxStalledCount"),
     runRetryDelayMs: positiveInteger(options.reconnectDelayMs ?? 2_000, "reconnectDelayMs"),
-    interruptBlockingWait: true,
+    drainFetches: true,
     onError: report,
   };
 
   let producerPool: pg.Pool | undefined;
-  const queues = new Map<string, Queue<unknown, unknown, string, unknown, unknown, string, PostgresQueueBackend, PgPool>>();
+  const queues = new Map<
+    string,
+    Queue<unknown, unknown, string, unknown, unknown, string, PostgresQueueBackend, PgPool>
+  >();
   const consumers = new Set<Consumer>();
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -260,6 +271,7 @@ export function createPostgresDriver(options: PostgresDriverOptions): QueueDrive
   ): Promise<R> => {
     assertOpen(what);
     assertBullmqQueueName(name);
+    assertPostgresText(name, "queue name");
     const queue = queueFor(name);
     try {
       return await withTimeout(
@@ -282,6 +294,7 @@ export function createPostgresDriver(options: PostgresDriverOptions): QueueDrive
       assertBullmqQueueName(queue);
       assertMessages(messages);
       for (const message of messages) assertBullmqJobId(message.id);
+      assertPostgresMessages(messages);
       if (messages.length === 0) return;
       const jobs = messages.map((message) => toBulkJob(message, defaults));
       await call(queue, "enqueue", (q) => q.addBulk(jobs));
@@ -291,6 +304,7 @@ export function createPostgresDriver(options: PostgresDriverOptions): QueueDrive
       assertOpen("consume");
       assertConsumeOptions(opts);
       assertBullmqQueueName(queue);
+      assertPostgresText(queue, "queue name");
       const inner = startNamedWorkerConsumer(
         queue,
         backendName(queue),

@@ -9,7 +9,9 @@ import pg from "pg";
 import { assertSchemaName, DEFAULT_POSTGRES_SCHEMA } from "./postgres-backend.js";
 
 /** Where to migrate: a connection string, or a pool (one of its sessions is used). */
-export type PostgresQueueTarget = { connectionString: string; pool?: never } | { pool: PgPool; connectionString?: never };
+export type PostgresQueueTarget =
+  | { connectionString: string; pool?: never }
+  | { pool: PgPool; connectionString?: never };
 
 /** Options of {@link migratePostgresQueue}. */
 export type MigratePostgresQueueOptions = PostgresQueueTarget & {
@@ -50,7 +52,9 @@ async function currentVersion(client: PgQueryable, schema: string): Promise<numb
  * await migratePostgresQueue({ connectionString: process.env.DATABASE_URL! });
  * ```
  */
-export async function migratePostgresQueue(options: MigratePostgresQueueOptions): Promise<PostgresQueueMigration> {
+export async function migratePostgresQueue(
+  options: MigratePostgresQueueOptions,
+): Promise<PostgresQueueMigration> {
   const schema = options.schema ?? DEFAULT_POSTGRES_SCHEMA;
   assertSchemaName(schema);
   const migrate = async (client: PgQueryable): Promise<PostgresQueueMigration> => {

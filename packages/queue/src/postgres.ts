@@ -19,3 +19,9 @@ export {
   type PostgresQueueMigration,
   type PostgresQueueTarget,
 } from "./postgres-migrations.js";
+export {
+  createPglitePool,
+  type PgliteLike,
+  type PglitePool,
+  type PglitePoolOptions,
+} from "./postgres-pglite-pool.js";

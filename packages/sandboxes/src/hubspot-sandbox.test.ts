@@ -252,3 +252,66 @@ describe("hubspot sandbox: authentication and failures", () => {
     expect(hubspot.count("POST", "/crm/v3/objects/contacts")).toBe(2);
   });
 });
+
+describe("hubspot sandbox: deals, notes and associations", () => {
+  it("serves deals with their contacts, updates and searches them", async () => {
+    const hubspot = await start();
+    const ana = hubspot.addContact({ email: "ana@example.com" });
+    const deal = hubspot.addDeal({ dealname: "Acme", dealstage: "closedwon" }, { contactIds: [ana.id] });
+
+    const read = await call(
+      hubspot,
+      "GET",
+      `/crm/v3/objects/deals/${deal.id}?properties=dealname&properties=dealstage&associations=contacts`,
+    );
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({
+      id: deal.id,
+      properties: { dealname: "Acme", dealstage: "closedwon" },
+      associations: { contacts: { results: [{ id: ana.id, type: "deal_to_contact" }] } },
+    });
+    const contact = await call(hubspot, "GET", `/crm/v3/objects/contacts/${ana.id}?associations=deals`);
+    expect(await contact.json()).toMatchObject({
+      associations: { deals: { results: [{ id: deal.id, type: "contact_to_deal" }] } },
+    });
+
+    const patched = await call(hubspot, "PATCH", `/crm/v3/objects/deals/${deal.id}`, {
+      properties: { asana_project_gid: "1200" },
+    });
+    expect(await patched.json()).toMatchObject({
+      properties: { asana_project_gid: "1200", hs_lastmodifieddate: expect.any(String) },
+    });
+    const search = await call(hubspot, "POST", "/crm/v3/objects/deals/search", {
+      filterGroups: [{ filters: [{ propertyName: "asana_project_gid", operator: "EQ", value: "1200" }] }],
+    });
+    expect(await search.json()).toMatchObject({ total: 1, results: [{ id: deal.id }] });
+    expect((await call(hubspot, "GET", `/crm/v3/objects/deals/${ana.id}`)).status).toBe(404);
+  });
+
+  it("creates notes with associations; refuses a missing hs_timestamp or an unknown target", async () => {
+    const hubspot = await start();
+    const ana = hubspot.addContact({ email: "ana@example.com" });
+    const noTimestamp = await call(hubspot, "POST", "/crm/v3/objects/notes", {
+      properties: { hs_note_body: "x" },
+    });
+    expect(noTimestamp.status).toBe(400);
+    const unknown = await call(hubspot, "POST", "/crm/v3/objects/notes", {
+      properties: { hs_note_body: "x", hs_timestamp: "2026-11-20T00:00:00Z" },
+      associations: [
+        { to: { id: "999" }, types: [{ associationCategory: "HUBSPOT_DEFINED", associationTypeId: 214 }] },
+      ],
+    });
+    expect(unknown.status).toBe(400);
+    const created = await call(hubspot, "POST", "/crm/v3/objects/notes", {
+      properties: { hs_note_body: "Paid", hs_timestamp: "2026-11-20T00:00:00Z" },
+      associations: [
+        { to: { id: ana.id }, types: [{ associationCategory: "HUBSPOT_DEFINED", associationTypeId: 202 }] },
+      ],
+    });
+    expect(created.status).toBe(201);
+    const note = (await created.json()) as { id: string; properties: Record<string, string> };
+    expect(note.properties).toMatchObject({ hs_note_body: "Paid", hs_timestamp: "2026-11-20T00:00:00Z" });
+    expect(hubspot.associatedIds("contacts", ana.id, "notes")).toEqual([note.id]);
+    expect(hubspot.notes).toHaveLength(1);
+  });
+});

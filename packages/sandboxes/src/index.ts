@@ -1,6 +1,7 @@
 /**
  * @module @zixly/sandboxes
- * Local stand-ins for the vendors' HTTP APIs (Xero, HubSpot) for tests and local demo runs.
+ * Local stand-ins for the vendors' HTTP APIs (Xero, HubSpot, Shopify, Asana) for tests and local
+ * demo runs.
  * They answer in the shapes the vendors document, check bearer tokens, log every request and
  * fail on demand. They are not the vendors: see `docs/connectors.md` for what they leave out.
  *
@@ -18,6 +19,20 @@
  * ```
  */
 export {
+  ASANA_SANDBOX_DEFAULTS,
+  type AsanaCompact,
+  type AsanaSandbox,
+  type AsanaSandboxOptions,
+  type AsanaSandboxState,
+  type AsanaSandboxWorkspace,
+  type AsanaWireJob,
+  type AsanaWireProject,
+  type AsanaWireStory,
+  type AsanaWireTask,
+  type AsanaWireTemplate,
+  createAsanaSandbox,
+} from "./asana-sandbox.js";
+export {
   type FailureSpec,
   matchesPath,
   type RecordedRequest,
@@ -27,13 +42,31 @@ export {
 export {
   createHubspotSandbox,
   HUBSPOT_SANDBOX_DEFAULTS,
+  type HubspotAssociation,
   type HubspotContactRecord,
+  type HubspotObjectRecord,
+  type HubspotObjectType,
   type HubspotSandbox,
   type HubspotSandboxOptions,
   type HubspotSandboxState,
   type HubspotWireContact,
 } from "./hubspot-sandbox.js";
 export {
+  createShopifySandbox,
+  SHOPIFY_SANDBOX_DEFAULTS,
+  type ShopifyLineItemSeed,
+  type ShopifyOrderSeed,
+  type ShopifySandbox,
+  type ShopifySandboxOptions,
+  type ShopifySandboxState,
+  type ShopifyWireCustomer,
+  type ShopifyWireLineItem,
+  type ShopifyWireOrder,
+  type ShopifyWireShippingLine,
+  type ShopifyWireTaxLine,
+} from "./shopify-sandbox.js";
+export {
+  XERO_SANDBOX_TAX_RATES,
   type XeroContactSeed,
   type XeroDateInput,
   type XeroInvoiceSeed,

@@ -230,3 +230,133 @@ export function buildInvoice(
   if (paidOn) invoice.FullyPaidOnDate = xeroMsDate(paidOn);
   return invoice;
 }
+
+/** Tax rates the sandbox knows by `TaxType` (it has no chart of accounts; anything else is 0 %). */
+export const XERO_SANDBOX_TAX_RATES: Readonly<Record<string, number>> = {
+  OUTPUT: 0.1,
+  OUTPUT2: 0.15,
+  NONE: 0,
+  EXEMPTOUTPUT: 0,
+  BASEXCLUDED: 0,
+};
+
+function num(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** The result of reading one element of a `PUT/POST /Invoices` body. */
+export type InvoiceFromRequest = { ok: true; invoice: XeroWireInvoice } | { ok: false; errors: string[] };
+
+/**
+ * Build a wire invoice from one element of a create request (PascalCase, as xero-node sends
+ * it): line amounts, tax and totals computed as Xero does for `Exclusive`, `Inclusive` and
+ * `NoTax`; a given `TaxAmount` overrides the computed tax. Returns Xero's validation messages
+ * instead when the element is not acceptable.
+ */
+export function invoiceFromRequest(
+  element: Record<string, unknown>,
+  contact: XeroWireContact | undefined,
+  sequence: number,
+  now: Date,
+): InvoiceFromRequest {
+  const errors: string[] = [];
+  const type = element.Type === "ACCPAY" ? "ACCPAY" : element.Type === "ACCREC" ? "ACCREC" : undefined;
+  if (!type) errors.push("Invoice Type must be specified");
+  if (!contact) errors.push("A Contact must be specified for this type of transaction");
+  const status = (str(element.Status) ?? "DRAFT") as XeroInvoiceStatus;
+  if (!["DRAFT", "SUBMITTED", "AUTHORISED"].includes(status)) {
+    errors.push(`Invoice Status '${status}' is not valid for a new invoice`);
+  }
+  const amountTypes = (str(element.LineAmountTypes) ?? "Exclusive") as XeroWireInvoice["LineAmountTypes"];
+  if (!["Exclusive", "Inclusive", "NoTax"].includes(amountTypes)) {
+    errors.push(`LineAmountTypes '${amountTypes}' is not valid`);
+  }
+  const rawLines = Array.isArray(element.LineItems) ? (element.LineItems as Record<string, unknown>[]) : [];
+  if (rawLines.length === 0 && status !== "DRAFT") errors.push("Invoice must have at least one line item");
+  const lines: XeroWireLineItem[] = [];
+  for (const [i, line] of rawLines.entries()) {
+    const description = str(line.Description);
+    if (!description) errors.push(`Description is required for line item ${i + 1}`);
+    const quantity = num(line.Quantity) ?? 1;
+    const unitAmount = num(line.UnitAmount) ?? 0;
+    const accountCode = str(line.AccountCode);
+    if (!accountCode && status !== "DRAFT") {
+      errors.push(`Account code must be specified on line item ${i + 1} for an invoice that is not DRAFT`);
+    }
+    const lineAmount = round2(quantity * unitAmount - (num(line.DiscountAmount) ?? 0));
+    const taxType = str(line.TaxType) ?? (amountTypes === "NoTax" ? "NONE" : "");
+    const rate = amountTypes === "NoTax" ? 0 : (XERO_SANDBOX_TAX_RATES[taxType] ?? 0);
+    const computed =
+      amountTypes === "Inclusive"
+        ? lineAmount - lineAmount / (1 + rate)
+        : amountTypes === "NoTax"
+          ? 0
+          : lineAmount * rate;
+    lines.push({
+      LineItemID: randomUUID(),
+      Description: description ?? "",
+      Quantity: quantity,
+      UnitAmount: unitAmount,
+      LineAmount: lineAmount,
+      TaxAmount: round2(amountTypes === "NoTax" ? 0 : (num(line.TaxAmount) ?? computed)),
+      TaxType: taxType,
+      AccountCode: accountCode ?? "",
+      Tracking: [],
+    });
+  }
+  if (errors.length > 0 || !contact) return { ok: false, errors };
+  const totalTax = round2(lines.reduce((sum, l) => sum + l.TaxAmount, 0));
+  const lineTotal = round2(lines.reduce((sum, l) => sum + l.LineAmount, 0));
+  const subTotal = amountTypes === "Inclusive" ? round2(lineTotal - totalTax) : lineTotal;
+  const seed: XeroInvoiceSeed = {
+    Type: type ?? "ACCREC",
+    Status: status,
+    LineAmountTypes: amountTypes,
+    Reference: str(element.Reference) ?? "",
+    CurrencyCode: str(element.CurrencyCode) ?? "AUD",
+    SubTotal: subTotal,
+    TotalTax: totalTax,
+    Total: round2(subTotal + totalTax),
+    LineItems: lines,
+    Payments: [],
+    SentToContact: false,
+  };
+  const invoiceNumber = str(element.InvoiceNumber);
+  if (invoiceNumber) seed.InvoiceNumber = invoiceNumber;
+  const date = str(element.Date);
+  if (date) seed.Date = date;
+  const dueDate = str(element.DueDate);
+  if (dueDate) seed.DueDate = dueDate;
+  return { ok: true, invoice: buildInvoice(seed, contact, sequence, now) };
+}
+
+/**
+ * A small reading of Xero's `where` filter: clauses `Field=="value"` / `Field!="value"` joined by
+ * `&&`, fields as dotted paths into the wire record (`Contact.ContactID`), compared
+ * case-insensitively. Returns `undefined` for anything else.
+ */
+export function parseXeroWhere(where: string): ((record: object) => boolean) | undefined {
+  const clauses: { path: string[]; equal: boolean; value: string }[] = [];
+  for (const part of where.split("&&")) {
+    const match = /^\s*([A-Za-z][A-Za-z.]*)\s*(==|!=)\s*"([^"]*)"\s*$/.exec(part);
+    if (!match?.[1] || !match[2] || match[3] === undefined) return undefined;
+    clauses.push({ path: match[1].split("."), equal: match[2] === "==", value: match[3].toLowerCase() });
+  }
+  return (record) =>
+    clauses.every(({ path, equal, value }) => {
+      let current: unknown = record;
+      for (const key of path) {
+        current =
+          typeof current === "object" && current !== null
+            ? (current as Record<string, unknown>)[key]
+            : undefined;
+      }
+      const actual =
+        typeof current === "string" || typeof current === "number" ? String(current).toLowerCase() : "";
+      return (actual === value) === equal;
+    });
+}

@@ -323,3 +323,97 @@ describe("xero sandbox: failure injection and the request log", () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 });
+
+describe("xero sandbox: writes (contacts, invoices) and where filters", () => {
+  const write = (url: string, method: "PUT" | "POST", path: string, body: unknown, key?: string) =>
+    fetch(`${url}/api.xro/2.0/${path}`, {
+      method,
+      headers: {
+        ...apiHeaders,
+        "content-type": "application/json",
+        ...(key ? { "idempotency-key": key } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+
+  it("creates a contact with PUT, refuses a duplicate name, lists contacts by where=EmailAddress", async () => {
+    const xero = await start();
+    const created = await write(xero.url, "PUT", "Contacts", {
+      Contacts: [{ Name: "Ana", EmailAddress: "ana@example.com" }],
+    });
+    expect(created.status).toBe(200);
+    const body = (await created.json()) as { Contacts: { ContactID: string }[] };
+    const duplicate = await write(xero.url, "PUT", "Contacts", { Contacts: [{ Name: "ana" }] });
+    expect(duplicate.status).toBe(400);
+    expect(await duplicate.json()).toMatchObject({
+      Type: "ValidationException",
+      Elements: [
+        { ValidationErrors: [{ Message: expect.stringMatching(/already assigned to another contact/) }] },
+      ],
+    });
+    const where = encodeURIComponent('EmailAddress=="ANA@example.com"');
+    const found = await fetch(`${xero.url}/api.xro/2.0/Contacts?where=${where}`, { headers: apiHeaders });
+    expect(await found.json()).toMatchObject({ Contacts: [{ ContactID: body.Contacts[0]?.ContactID }] });
+    const bad = await fetch(
+      `${xero.url}/api.xro/2.0/Contacts?where=${encodeURIComponent("Name.Contains(x)")}`,
+      {
+        headers: apiHeaders,
+      },
+    );
+    expect(bad.status).toBe(400);
+  });
+
+  it("creates an invoice with PUT: computed totals for Exclusive and Inclusive; Idempotency-Key replays", async () => {
+    const xero = await start();
+    const contact = xero.addContact({ Name: "Ben" });
+    const invoice = (LineAmountTypes: string, key: string) =>
+      write(
+        xero.url,
+        "PUT",
+        "Invoices",
+        {
+          Invoices: [
+            {
+              Type: "ACCREC",
+              Contact: { ContactID: contact.ContactID },
+              LineAmountTypes,
+              Status: "AUTHORISED",
+              Reference: `ref-${key}`,
+              Date: "2026-11-20",
+              LineItems: [
+                { Description: "Thing", Quantity: 2, UnitAmount: 55, AccountCode: "200", TaxType: "OUTPUT" },
+              ],
+            },
+          ],
+        },
+        key,
+      );
+    const exclusive = (await (await invoice("Exclusive", "a")).json()) as {
+      Invoices: Record<string, unknown>[];
+    };
+    expect(exclusive.Invoices[0]).toMatchObject({
+      SubTotal: 110,
+      TotalTax: 11,
+      Total: 121,
+      Status: "AUTHORISED",
+      AmountDue: 121,
+    });
+    const inclusive = (await (await invoice("Inclusive", "b")).json()) as {
+      Invoices: Record<string, unknown>[];
+    };
+    expect(inclusive.Invoices[0]).toMatchObject({ SubTotal: 100, TotalTax: 10, Total: 110 });
+    const replay = (await (await invoice("Inclusive", "b")).json()) as {
+      Invoices: Record<string, unknown>[];
+    };
+    expect(replay.Invoices[0]?.InvoiceID).toBe(inclusive.Invoices[0]?.InvoiceID);
+    expect(xero.state.invoices.size).toBe(2);
+
+    const byRef = await fetch(
+      `${xero.url}/api.xro/2.0/Invoices?where=${encodeURIComponent('Reference=="ref-a"')}`,
+      {
+        headers: apiHeaders,
+      },
+    );
+    expect(await byRef.json()).toMatchObject({ Invoices: [{ InvoiceID: exclusive.Invoices[0]?.InvoiceID }] });
+  });
+});

@@ -14,6 +14,8 @@ import {
 import {
   buildContact,
   buildInvoice,
+  invoiceFromRequest,
+  parseXeroWhere,
   type XeroContactSeed,
   type XeroInvoiceSeed,
   type XeroWireContact,
@@ -70,6 +72,8 @@ export interface XeroSandboxState {
   accessTokens: Map<string, number>;
   /** Refresh token → when it was used (`null` while unused). Refresh tokens are single-use. */
   refreshTokens: Map<string, { scope: string; usedAt: number | null }>;
+  /** `<METHOD> <path> <Idempotency-Key>` → the first answer, replayed for a repeat. */
+  idempotentResponses: Map<string, { status: number; body: unknown }>;
 }
 
 /** A local stand-in for Xero's Accounting API and identity server (not Xero). */
@@ -199,6 +203,7 @@ export async function createXeroSandbox(options: XeroSandboxOptions = {}): Promi
         { scope: XERO_SANDBOX_DEFAULTS.scope, usedAt: null },
       ]),
     ),
+    idempotentResponses: new Map(),
   };
   let invoiceSequence = 0;
   const connectionCreated = new Date(now()).toISOString();
@@ -321,16 +326,190 @@ export async function createXeroSandbox(options: XeroSandboxOptions = {}): Promi
     sendBody(res, 200, envelope("Contacts", [contact]));
   });
 
+  /** Xero's answer to a `where` it cannot read. */
+  const badWhere = (res: Response, where: string) =>
+    sendBody(res, 400, {
+      ErrorNumber: 16,
+      Type: "QueryParseException",
+      Message: `The where clause could not be parsed by this sandbox: ${where}`,
+    });
+
+  /** A `where` query filter, or `true` when absent; answers 400 itself and returns undefined. */
+  const whereFilter = (req: Request, res: Response): ((record: object) => boolean) | undefined => {
+    const where = typeof req.query.where === "string" ? req.query.where : undefined;
+    if (where === undefined || where.trim() === "") return () => true;
+    const filter = parseXeroWhere(where);
+    if (!filter) badWhere(res, where);
+    return filter;
+  };
+
+  const validation = (elements: { element: unknown; errors: string[] }[]) => ({
+    ErrorNumber: 10,
+    Type: "ValidationException",
+    Message: "A validation exception occurred",
+    Elements: elements.map(({ element, errors }) => ({
+      ...(typeof element === "object" && element !== null ? element : {}),
+      ValidationErrors: errors.map((Message) => ({ Message })),
+    })),
+  });
+
+  /**
+   * Xero's `Idempotency-Key`: a write repeated with the same key (same method and path) gets
+   * the first answer again and changes nothing.
+   */
+  const idempotent = (req: Request, res: Response, write: () => { status: number; body: unknown }) => {
+    const header = req.headers["idempotency-key"];
+    const key = Array.isArray(header) ? header[0] : header;
+    const slot = key ? `${req.method} ${req.path.toLowerCase()} ${key}` : undefined;
+    const replay = slot ? state.idempotentResponses.get(slot) : undefined;
+    const answer = replay ?? write();
+    if (slot && !replay) state.idempotentResponses.set(slot, answer);
+    sendBody(res, answer.status, answer.body);
+  };
+
+  const elementsOf = (res: Response, key: "Contacts" | "Invoices"): Record<string, unknown>[] | undefined => {
+    const body = bodyOf(res) as Record<string, unknown> | undefined;
+    const list = body?.[key];
+    if (!Array.isArray(list)) {
+      sendBody(res, 400, validation([{ element: body ?? {}, errors: [`${key} must be given as an array`] }]));
+      return undefined;
+    }
+    return list.filter((e): e is Record<string, unknown> => typeof e === "object" && e !== null);
+  };
+
+  const activeByName = (name: string, exceptId?: string) =>
+    [...state.contacts.values()].find(
+      (c) =>
+        c.ContactStatus === "ACTIVE" &&
+        c.ContactID !== exceptId &&
+        c.Name.trim().toLowerCase() === name.trim().toLowerCase(),
+    );
+
+  app.get("/api.xro/2.0/Contacts", (req, res) => {
+    if (!authorised(req, res) || !tenantOk(req, res)) return;
+    const filter = whereFilter(req, res);
+    if (!filter) return;
+    const term = typeof req.query.searchTerm === "string" ? req.query.searchTerm.toLowerCase() : "";
+    const includeArchived = req.query.includeArchived === "true";
+    const contacts = [...state.contacts.values()]
+      .filter((c) => includeArchived || c.ContactStatus !== "ARCHIVED")
+      .filter(filter)
+      .filter(
+        (c) =>
+          term === "" ||
+          [c.Name, c.FirstName, c.LastName, c.EmailAddress].some((v) => v?.toLowerCase().includes(term)),
+      );
+    sendBody(res, 200, envelope("Contacts", contacts));
+  });
+
+  /** `PUT` creates; `POST` creates or updates (by `ContactID`, else by an active contact's `Name`). */
+  const writeContacts = (req: Request, res: Response) => {
+    if (!authorised(req, res) || !tenantOk(req, res)) return;
+    const elements = elementsOf(res, "Contacts");
+    if (!elements) return;
+    idempotent(req, res, () => {
+      const problems: { element: unknown; errors: string[] }[] = [];
+      const planned: { element: Record<string, unknown>; existing?: XeroWireContact }[] = [];
+      for (const element of elements) {
+        const id = typeof element.ContactID === "string" ? element.ContactID.toLowerCase() : undefined;
+        const name = typeof element.Name === "string" ? element.Name : "";
+        const byId = id ? state.contacts.get(id) : undefined;
+        if (id && !byId) {
+          problems.push({ element, errors: [`The ContactID ${element.ContactID as string} is not valid`] });
+          continue;
+        }
+        const byName = name ? activeByName(name, byId?.ContactID) : undefined;
+        if (!byId && name.trim() === "") {
+          problems.push({ element, errors: ["The contact name must be specified"] });
+        } else if (byName && (req.method === "PUT" || byId)) {
+          problems.push({
+            element,
+            errors: [
+              `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`,
+            ],
+          });
+        } else {
+          const existing = byId ?? (req.method === "POST" ? byName : undefined);
+          planned.push(existing ? { element, existing } : { element });
+        }
+      }
+      if (problems.length > 0) return { status: 400, body: validation(problems) };
+      const written = planned.map(({ element, existing }) => {
+        const seed: XeroContactSeed = { ...existing };
+        for (const key of ["Name", "FirstName", "LastName", "EmailAddress"] as const) {
+          if (typeof element[key] === "string") seed[key] = element[key] as string;
+        }
+        return addContact(seed);
+      });
+      return { status: 200, body: envelope("Contacts", written) };
+    });
+  };
+  app.put("/api.xro/2.0/Contacts", writeContacts);
+  app.post("/api.xro/2.0/Contacts", writeContacts);
+
+  app.get("/api.xro/2.0/Invoices", (req, res) => {
+    if (!authorised(req, res) || !tenantOk(req, res)) return;
+    const filter = whereFilter(req, res);
+    if (!filter) return;
+    sendBody(res, 200, envelope("Invoices", [...state.invoices.values()].filter(filter)));
+  });
+
+  /** `PUT` creates; `POST` creates, or updates `Status`/`Reference`/`DueDate` of a given `InvoiceID`. */
+  const writeInvoices = (req: Request, res: Response) => {
+    if (!authorised(req, res) || !tenantOk(req, res)) return;
+    const elements = elementsOf(res, "Invoices");
+    if (!elements) return;
+    idempotent(req, res, () => {
+      const problems: { element: unknown; errors: string[] }[] = [];
+      const written: XeroWireInvoice[] = [];
+      for (const element of elements) {
+        const id = typeof element.InvoiceID === "string" ? element.InvoiceID.toLowerCase() : undefined;
+        const existing = id ? state.invoices.get(id) : undefined;
+        if (id && (req.method === "PUT" || !existing)) {
+          problems.push({ element, errors: [`The InvoiceID ${element.InvoiceID as string} is not valid`] });
+          continue;
+        }
+        if (existing) {
+          const updated: XeroWireInvoice = { ...existing, UpdatedDateUTC: `/Date(${now()}+0000)/` };
+          if (typeof element.Status === "string")
+            updated.Status = element.Status as XeroWireInvoice["Status"];
+          if (typeof element.Reference === "string") updated.Reference = element.Reference;
+          written.push(updated);
+          continue;
+        }
+        const contactRef = element.Contact as { ContactID?: unknown } | undefined;
+        const contactId = typeof contactRef?.ContactID === "string" ? contactRef.ContactID.toLowerCase() : "";
+        const built = invoiceFromRequest(
+          element,
+          state.contacts.get(contactId),
+          invoiceSequence + 1,
+          new Date(now()),
+        );
+        if (!built.ok) {
+          problems.push({ element, errors: built.errors });
+          continue;
+        }
+        invoiceSequence += 1;
+        written.push(built.invoice);
+      }
+      if (problems.length > 0) return { status: 400, body: validation(problems) };
+      for (const invoice of written) state.invoices.set(invoice.InvoiceID.toLowerCase(), invoice);
+      return { status: 200, body: envelope("Invoices", written) };
+    });
+  };
+  app.put("/api.xro/2.0/Invoices", writeInvoices);
+  app.post("/api.xro/2.0/Invoices", writeInvoices);
+
   app.use((_req: Request, res: Response) => sendBody(res, 404, NOT_FOUND_TEXT));
 
   const server = await listen(app, options);
 
-  const addContact = (seed: XeroContactSeed = {}): XeroWireContact => {
+  function addContact(seed: XeroContactSeed = {}): XeroWireContact {
     const existing = seed.ContactID ? state.contacts.get(seed.ContactID.toLowerCase()) : undefined;
     const contact = buildContact({ ...existing, ...seed }, new Date(now()));
     state.contacts.set(contact.ContactID.toLowerCase(), contact);
     return contact;
-  };
+  }
 
   return {
     ...server,

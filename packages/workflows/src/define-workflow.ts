@@ -1,4 +1,4 @@
-import type { HubspotConnector, XeroConnector } from "@zixly/connectors";
+import type { AsanaConnector, HubspotConnector, ShopifyConnector, XeroConnector } from "@zixly/connectors";
 import type { z } from "zod";
 
 /** An event as the receiver normalised it: what triggers match on and what a job's input is made from. */
@@ -195,4 +195,8 @@ export function defineWorkflow<TSchema extends z.ZodType, TResult, TConnectors =
 export interface WorkflowConnectors {
   xero: XeroConnector;
   hubspot: HubspotConnector;
+  /** The shop the event came from (matched by shop domain), or the tenant's only shop. */
+  shopify: ShopifyConnector;
+  /** Acts in the Asana connection's workspace (its `externalAccountId`). */
+  asana: AsanaConnector;
 }

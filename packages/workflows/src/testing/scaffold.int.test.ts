@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -73,7 +74,11 @@ const variants = [
 
 beforeAll(() => {
   mkdirSync(dir);
-  for (const file of ["index.ts", "xero-invoice-paid-to-hubspot.ts"]) {
+  // Every catalogue module (not tests): the copied index imports them all.
+  const modules = readdirSync(join(src, "catalogue")).filter(
+    (f) => f.endsWith(".ts") && !f.endsWith(".test.ts"),
+  );
+  for (const file of modules) {
     copyFileSync(join(src, "catalogue", file), join(dir, file));
   }
 });

@@ -1,0 +1,106 @@
+// Ingest: the receiver's POST /webhooks/:id under 50 connections of signed, unique deliveries,
+// against a bare Express 5 endpoint in the same run. No worker runs, so nothing else competes
+// with the receiver for the two cores but Postgres, Redis and the load generator.
+import { closedLoop } from "../lib/load.js";
+import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
+import { cpuMeter, type Stack } from "../lib/stack.js";
+import { log, round, sleep, waitFor } from "../lib/util.js";
+
+export async function ingestSection(stack: Stack, cfg: { durationS: number; warmupS: number; connections: number }) {
+  const { connections } = cfg;
+
+  // Baseline: bare Express, same load generator, same signed bodies.
+  const port = await freePort();
+  const bareLog = logPath(stack.logDir, "bare");
+  const bare = spawnNode("bare", ["--import", "tsx", "bench/servers/bare.ts"], { PORT: String(port) }, bareLog);
+  await waitHealthy(bare, `http://127.0.0.1:${port}/health`, bareLog);
+  const bareUrl = `http://127.0.0.1:${port}/webhooks/00000000-0000-4000-8000-000000000000`;
+  await closedLoop({ url: bareUrl, secret: stack.secret, connections, durationS: cfg.warmupS });
+  const baseline = await closedLoop({ url: bareUrl, secret: stack.secret, connections, durationS: cfg.durationS });
+  await bare.stop();
+  log(`ingest baseline (bare Express 5): ${baseline.rps} req/s, p99 ${baseline.p99Ms} ms`);
+
+  const prefix = stack.newPrefix("ingest");
+  await stack.reset(prefix);
+  const receiver = await stack.startReceiver("bullmq", prefix);
+  await sleep(2_000);
+  const idleRssMb = receiver.peakRssMb();
+  await closedLoop({ url: receiver.webhookUrl, secret: stack.secret, connections, durationS: cfg.warmupS });
+  await settle(stack);
+  const before = await stack.count();
+  receiver.resetPeak();
+  const cpu = cpuMeter(async () => {
+    const pgPids = await stack.postgresPids();
+    return {
+      receiver: [receiver.pid],
+      loadgen: [process.pid],
+      postgres: pgPids.backends,
+      "postgres-aux": pgPids.aux,
+      redis: [await stack.redisPid()],
+    };
+  });
+  await cpu.start();
+  const run = await closedLoop({ url: receiver.webhookUrl, secret: stack.secret, connections, durationS: cfg.durationS });
+  const cpuUse = await cpu.stop();
+  const loadRssMb = receiver.peakRssMb();
+  const after = await settle(stack);
+  await receiver.stop();
+
+  // Every accepted request is one stored event with one job, all handed to the queue. Requests
+  // still in flight when the generator stopped (≤ connections) may be stored without a counted answer.
+  const stored = after.events - before.events;
+  const queued = await queueLength(stack, prefix);
+  const check = {
+    acceptedResponses: run.accepted,
+    storedEvents: stored,
+    jobs: after.jobs - before.jobs,
+    unanswered: stored - run.accepted,
+    queuedInRedis: queued,
+    refused: run.non2xx,
+    errors: run.errors,
+    ok:
+      stored - run.accepted >= 0 &&
+      stored - run.accepted <= connections &&
+      after.jobs === after.events &&
+      queued === after.jobs,
+  };
+  log(`ingest receiver: ${run.rps} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms; check ${JSON.stringify(check)}`);
+  return {
+    ratio: round(run.rps / baseline.rps, 3),
+    rps: run.rps,
+    baselineRps: baseline.rps,
+    p50Ms: run.p50Ms,
+    p99Ms: run.p99Ms,
+    baselineP50Ms: baseline.p50Ms,
+    baselineP99Ms: baseline.p99Ms,
+    connections,
+    durationS: cfg.durationS,
+    bodyBytes: 2194,
+    check,
+    cpuCores: cpuUse.cores,
+    machineBusy: cpuUse.machineBusy,
+    rssMb: { receiverIdle: round(idleRssMb), receiverLoad: round(loadRssMb) },
+  };
+}
+
+/** Waits until the inbox stops growing and every job has been handed to the queue. */
+async function settle(stack: Stack) {
+  return waitFor(
+    "ingest to settle",
+    async () => {
+      const { rows } = await stack.sql.query("SELECT count(*)::int AS n FROM jobs WHERE enqueued_at IS NULL");
+      return rows[0].n === 0 ? stack.count() : undefined;
+    },
+    30_000,
+    250,
+  );
+}
+
+/** Messages waiting in the BullMQ queue `jobs` under `prefix` (plain and prioritised). */
+export async function queueLength(stack: Stack, prefix: string): Promise<number> {
+  const [wait, prioritized] = await Promise.all([
+    stack.redis.llen(`${prefix}:jobs:wait`),
+    stack.redis.zcard(`${prefix}:jobs:prioritized`),
+  ]);
+  return wait + prioritized;
+}

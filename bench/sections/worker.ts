@@ -1,0 +1,141 @@
+// Worker throughput: N accepted events already in the inbox and the queue (sent through the real
+// receiver, which is then stopped), drained by one worker process to COMPLETED with full job
+// state in Postgres; against plain BullMQ draining N no-op jobs with the same concurrency on the
+// same backend, in the same run.
+import { randomUUID } from "node:crypto";
+import { createPostgresBackend, Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { sampleActivity } from "../lib/activity.js";
+import { closedLoop } from "../lib/load.js";
+import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
+import { cpuMeter, REDIS_URL, type QueueDriverName, type Stack } from "../lib/stack.js";
+import { log, round, waitFor } from "../lib/util.js";
+
+export async function workerSection(stack: Stack, driver: QueueDriverName, cfg: { events: number; concurrency: number }) {
+  const { events, concurrency } = cfg;
+  const baseline = await rawDrain(stack, driver, events, concurrency);
+  log(`worker baseline (${driver}): raw BullMQ ${round(baseline.jobsPerSec)} jobs/s`);
+
+  // Fill: N signed deliveries through the receiver, then no receiver at all during the drain.
+  const prefix = stack.newPrefix(`worker-${driver}`);
+  await stack.reset(prefix);
+  const receiver = await stack.startReceiver(driver, prefix);
+  // Like a sender, deliver again what was refused (5xx) until exactly `events` are accepted.
+  let accepted = 0;
+  let refused = 0;
+  const fillStart = performance.now();
+  while (accepted < events) {
+    const run = await closedLoop({ url: receiver.webhookUrl, secret: stack.secret, connections: 50, amount: events - accepted });
+    accepted += run.accepted;
+    refused += run.non2xx + run.errors;
+  }
+  const fill = { accepted, refused, rps: round(accepted / ((performance.now() - fillStart) / 1000)) };
+  await waitFor(
+    "every job handed to the queue",
+    async () => (await stack.sql.query("SELECT count(*)::int AS n FROM jobs WHERE enqueued_at IS NULL")).rows[0].n === 0,
+    60_000,
+    250,
+  );
+  await receiver.stop();
+  const filled = await stack.count();
+  log(`worker fill: ${accepted} accepted (${refused} refused and resent) → ${filled.events} events, ${filled.jobs} jobs`);
+
+  const cpu = cpuMeter(async () => {
+    const pgPids = await stack.postgresPids();
+    return { worker: workerPids, postgres: pgPids.backends, "postgres-aux": pgPids.aux, redis: [await stack.redisPid()] };
+  });
+  const workerPids: number[] = [];
+  const activity = sampleActivity(stack.sql, stack.dbName);
+  await cpu.start();
+  const worker = await stack.startWorker(driver, prefix, concurrency);
+  workerPids.push(worker.pid);
+  await waitFor("the worker to drain the queue", async () => (await stack.count()).unfinished === 0, 300_000, 200);
+  const cpuUse = await cpu.stop();
+  const pgActivity = await activity.stop();
+  const peakRssMb = worker.peakRssMb();
+  await worker.stop();
+
+  // Full job state: every job COMPLETED with its timestamps, one attempt, its step memo stored.
+  const { rows } = await stack.sql.query(`SELECT
+      count(*)::int AS completed,
+      count(*) FILTER (WHERE started_at IS NOT NULL AND completed_at IS NOT NULL AND attempts = 1)::int AS complete_state,
+      (SELECT count(*)::int FROM job_steps WHERE status = 'COMPLETED' AND output IS NOT NULL) AS steps,
+      extract(epoch FROM max(completed_at) - min(started_at))::float8 AS seconds
+    FROM jobs WHERE status = 'COMPLETED'`);
+  const r = rows[0];
+  const jobsPerSec = events / r.seconds;
+  const check = {
+    accepted: fill.accepted,
+    events: filled.events,
+    completed: r.completed,
+    withFullState: r.complete_state,
+    stepMemos: r.steps,
+    ok: fill.accepted === events && filled.events === events && r.complete_state === events && r.steps === events,
+  };
+  log(`worker (${driver}): ${round(jobsPerSec)} jobs/s; check ${JSON.stringify(check)}`);
+  await stack.reset(prefix);
+  return {
+    driver,
+    ratio: round(jobsPerSec / baseline.jobsPerSec, 3),
+    jobsPerSec: round(jobsPerSec),
+    baselineJobsPerSec: round(baseline.jobsPerSec),
+    events,
+    concurrency,
+    fillRps: fill.rps,
+    fillRefused: fill.refused,
+    check,
+    cpuCores: cpuUse.cores,
+    machineBusy: cpuUse.machineBusy,
+    workerPeakRssMb: round(peakRssMb),
+    baselinePeakRssMb: round(baseline.peakRssMb),
+    postgresActivity: pgActivity,
+  };
+}
+
+/** Plain BullMQ: enqueue `count` no-op jobs, then time a separate process draining them. */
+async function rawDrain(stack: Stack, driver: QueueDriverName, count: number, concurrency: number) {
+  const prefix = stack.newPrefix(`raw-${driver}`);
+  const redis = driver === "bullmq" ? new Redis(REDIS_URL, { maxRetriesPerRequest: null }) : undefined;
+  const queue = redis
+    ? new Queue("raw", { connection: redis, prefix })
+    : new Queue("raw", { connection: { connectionString: stack.dbUrl, schema: "bench_raw", migrate: true } }, createPostgresBackend);
+  for (let i = 0; i < count; i += 1000) {
+    const n = Math.min(1000, count - i);
+    await queue.addBulk(
+      Array.from({ length: n }, () => {
+        const jobId = randomUUID();
+        return {
+          name: "message",
+          data: { jobId, tenantId: jobId, workflow: "noop" },
+          opts: { jobId, attempts: 5, removeOnComplete: true, removeOnFail: false },
+        };
+      }),
+    );
+  }
+  await queue.close();
+  redis?.disconnect();
+
+  const port = await freePort();
+  const file = logPath(stack.logDir, `raw-${driver}`);
+  const proc = spawnNode(
+    `raw-${driver}`,
+    ["--import", "tsx", "bench/servers/raw-bullmq.ts"],
+    {
+      PORT: String(port),
+      REDIS_URL,
+      DATABASE_URL: stack.dbUrl,
+      RAW_BACKEND: driver === "bullmq" ? "redis" : "postgres",
+      RAW_PREFIX: prefix,
+      RAW_COUNT: String(count),
+      RAW_CONCURRENCY: String(concurrency),
+    },
+    file,
+  );
+  await waitHealthy(proc, `http://127.0.0.1:${port}/`, file).catch(() => undefined);
+  await proc.closed;
+  const peakRssMb = proc.peakRssMb();
+  await proc.stop();
+  const line = proc.output().split("\n").find((l) => l.startsWith('{"done"'));
+  if (!line) throw new Error(`raw BullMQ drain printed no result; see ${file}`);
+  return { ...(JSON.parse(line) as { jobsPerSec: number }), peakRssMb };
+}
