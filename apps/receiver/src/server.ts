@@ -32,7 +32,9 @@ export async function startReceiver(
   const log = overrides.log ?? createLogger({ name: "receiver", level: env.LOG_LEVEL });
   const prisma = overrides.prisma ?? createPrismaClient(env.DATABASE_URL);
   const queue =
-    overrides.queue ?? createBullmqDriver({ connection: env.REDIS_URL, prefix: env.QUEUE_PREFIX });
+    overrides.queue ??
+    // Short enqueue timeout: a webhook answer must not wait on a dead Redis (the outbox takes over).
+    createBullmqDriver({ connection: env.REDIS_URL, prefix: env.QUEUE_PREFIX, enqueueTimeoutMs: 2_000 });
   const registry = createWorkflowRegistry([
     ...workflows,
     ...(await loadWorkflowModules(env.WORKFLOW_MODULES)),

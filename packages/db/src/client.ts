@@ -19,7 +19,12 @@ export interface CreatePrismaClientOptions {
 export function createPrismaClient(databaseUrl: string, opts: CreatePrismaClientOptions = {}): PrismaClient {
   const { connectionString, schema } = pgTargetOf(databaseUrl);
   const adapter = new PrismaPg(
-    { connectionString, ...(opts.max !== undefined ? { max: opts.max } : {}) },
+    {
+      connectionString,
+      // A database that hangs instead of refusing must still turn into an error (→ 503) promptly.
+      connectionTimeoutMillis: 5_000,
+      ...(opts.max !== undefined ? { max: opts.max } : {}),
+    },
     // Only a non-default schema is passed: with `schema` set, the adapter qualifies every table.
     schema === "public" ? undefined : { schema },
   );

@@ -154,10 +154,31 @@ export function createBullmqDriver(options: BullmqDriverOptions): QueueDriver {
   const call = async <R>(name: string, what: string, run: (queue: Queue) => Promise<R>): Promise<R> => {
     assertOpen(what);
     assertBullmqQueueName(name);
+    // While the producer connection is known to be down (ioredis is between reconnect attempts),
+    // fail at once: callers (the receiver's outbox fallback) must not wait out a timeout per call.
+    if (producer && (producer.status === "reconnecting" || producer.status === "end")) {
+      throw new QueueUnavailableError(
+        `${what} on queue ${name} failed: Redis is unreachable (${producer.status})`,
+      );
+    }
     const queue = queueFor(name);
+    // Give up as soon as the producer connection drops (ECONNREFUSED is immediate) instead of
+    // waiting out the whole timeout for a Redis that is not there.
+    let cleanup = () => {};
+    const down = new Promise<never>((_, reject) => {
+      const onDown = () =>
+        reject(new QueueUnavailableError(`${what} on queue ${name} failed: Redis is unreachable`));
+      producer?.once("reconnecting", onDown);
+      producer?.once("end", onDown);
+      cleanup = () => {
+        producer?.off("reconnecting", onDown);
+        producer?.off("end", onDown);
+      };
+    });
+    down.catch(() => {});
     try {
       return await withTimeout(
-        run(queue),
+        Promise.race([run(queue), down]),
         timeoutMs,
         () => new QueueUnavailableError(`${what} on queue ${name} timed out after ${timeoutMs} ms`),
       );
@@ -167,6 +188,8 @@ export function createBullmqDriver(options: BullmqDriverOptions): QueueDriver {
       throw new QueueUnavailableError(`${what} on queue ${name} failed: ${(error as Error).message}`, {
         cause: error,
       });
+    } finally {
+      cleanup();
     }
   };
 

@@ -143,9 +143,11 @@ function createPool(
   const pool = new pg.Pool({
     connectionString,
     max,
-    // BullMQ lets an idle worker block on LISTEN for a long time when keepalive is on, since a
-    // silently dropped session is then detected.
+    // BullMQ lets an idle worker block on LISTEN for up to an hour (until its next delayed job)
+    // when keepalive is on, trusting it to detect a silently dropped session: probe after 10 s
+    // idle, as BullMQ's own LISTEN client does, not after the OS default of two hours.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     connectionTimeoutMillis: connectTimeoutMs,
     options: searchPathOption(schema),
     application_name: "zixly-queue",

@@ -122,8 +122,9 @@ export function startSqsConsumer<T>(
     );
     return entryResults(ids, out.Failed);
   });
+  // Pending ids are scoped by the SQS queue's URL: the physical queue the messages are in.
   const releases = createBatcher<PendingIdClaim>(100, async (claims) => {
-    await s.pendingIds?.release(queue, claims);
+    await s.pendingIds?.release((await targetOf()).url, claims);
     return claims.map(() => undefined);
   });
 
@@ -200,7 +201,11 @@ export function startSqsConsumer<T>(
       leaseLost: false,
     };
     running.set(receiptHandle, run);
-    if (abandoning) abandonRun(run);
+    if (abandoning) {
+      // Fetched after the stop deadline passed: not run at all, its lease lapses.
+      abandonRun(run);
+      return;
+    }
     const delivery: Delivery<T> = {
       id: envelope.id,
       body: JSON.parse(envelope.body) as T,

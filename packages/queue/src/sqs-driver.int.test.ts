@@ -297,7 +297,7 @@ describe.runIf(ON_STAND_IN)("sqs driver: SQS outage", () => {
     expect(failure).toBeInstanceOf(QueueUnavailableError);
     expect(Date.now() - started).toBeLessThan(2_500);
     const { rows } = await pendingIds.pool.query(`SELECT id FROM ${pendingIds.table} WHERE queue = $1`, [
-      queue,
+      urls.url,
     ]);
     expect(rows).toEqual([]);
   });

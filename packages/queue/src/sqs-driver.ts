@@ -247,8 +247,8 @@ export function createSqsDriver(options: SqsDriverOptions): QueueDriver {
     return (name: QueueAttributeName) => Number(Attributes?.[name] ?? 0);
   };
 
+  /** Claim the ids (scoped by the queue's URL), send what was claimed, confirm or give back the claims. */
   async function sendAll(
-    queue: string,
     target: ResolvedQueue,
     prepared: { envelope: Envelope; entry: ReturnType<typeof sendEntryOf>; delayMs: number }[],
     signal: AbortSignal,
@@ -259,7 +259,7 @@ export function createSqsDriver(options: SqsDriverOptions): QueueDriver {
     });
     let toSend = prepared;
     if (pendingIds) {
-      const claimed = new Set(await pendingIds.claim(queue, prepared.map(claimOf), sendingTtlMs));
+      const claimed = new Set(await pendingIds.claim(target.url, prepared.map(claimOf), sendingTtlMs));
       toSend = prepared.filter((p) => claimed.has(p.envelope.id));
     }
     const sent: typeof prepared = [];
@@ -286,16 +286,18 @@ export function createSqsDriver(options: SqsDriverOptions): QueueDriver {
       // (at worst a message whose reply was lost is sent twice; it is never lost).
       if (pendingIds) {
         const unsent = toSend.filter((p) => !sent.includes(p)).map(claimOf);
-        await pendingIds.release(queue, unsent).catch((e: unknown) => onError(e as Error));
+        await pendingIds.release(target.url, unsent).catch((e: unknown) => onError(e as Error));
       }
       throw error;
     } finally {
       if (pendingIds && sent.length > 0) {
         const longest = Math.max(...sent.map((p) => p.delayMs));
-        await pendingIds.extend(queue, sent.map(claimOf), pendingIdTtlMs + longest).catch((e: unknown) => {
-          // The send happened; an unconfirmed claim only expires sooner.
-          onError(e as Error);
-        });
+        await pendingIds
+          .extend(target.url, sent.map(claimOf), pendingIdTtlMs + longest)
+          .catch((e: unknown) => {
+            // The send happened; an unconfirmed claim only expires sooner.
+            onError(e as Error);
+          });
       }
     }
   }
@@ -322,9 +324,7 @@ export function createSqsDriver(options: SqsDriverOptions): QueueDriver {
         return { envelope, entry: sendEntryOf(envelope, delayMs, maxDelaySeconds), delayMs };
       });
       if (prepared.length === 0) return;
-      await bounded("enqueue", queue, async (signal) =>
-        sendAll(queue, await resolve(queue), prepared, signal),
-      );
+      await bounded("enqueue", queue, async (signal) => sendAll(await resolve(queue), prepared, signal));
     },
 
     consume<T>(queue: string, handler: DeliveryHandler<T>, opts: ConsumeOptions): Consumer {

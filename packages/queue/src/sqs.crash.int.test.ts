@@ -130,7 +130,9 @@ describe("sqs driver: a worker killed mid-job", () => {
     expect(completed).toBe(1);
     expect(await driver.depth("jobs")).toEqual({ waiting: 0, active: 0, delayed: 0, dead: 0 });
     // The ack released the id: it is no longer pending anywhere.
-    const { rows } = await pendingIds.pool.query(`SELECT id FROM ${pendingIds.table} WHERE queue = 'jobs'`);
+    const { rows } = await pendingIds.pool.query(`SELECT id FROM ${pendingIds.table} WHERE queue = $1`, [
+      urls.url,
+    ]);
     expect(rows).toEqual([]);
   });
 });

@@ -22,7 +22,7 @@ export const notFound = (what = "resource"): HttpError =>
 
 /** 404 for routes that do not exist. */
 export const unknownRoute: RequestHandler = (req, _res, next) => {
-  next(new HttpError(404, "not_found", `no route for ${req.method} ${req.path}`));
+  next(new HttpError(404, "not_found", `no such route (${req.method})`));
 };
 
 interface BodyParserError {

@@ -13,8 +13,9 @@ export interface EnqueueTarget {
 }
 
 /**
- * Hands jobs to the queue and marks them enqueued (the outbox marker). Enqueue is
- * idempotent by job id, so a job handed over twice (relay racing the receiver) runs once.
+ * Hands jobs to the queue and marks them enqueued (the outbox marker). A job handed over
+ * twice (the relay racing the receiver, under different message ids) still runs once: the
+ * worker's claim in Postgres refuses the second delivery.
  */
 export async function enqueueJobs(
   prisma: PrismaClient,

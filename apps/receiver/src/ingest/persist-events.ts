@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient } from "@zixly/db";
 import type { WorkflowEvent, WorkflowRegistry } from "@zixly/workflows";
+import { storableDate } from "./storable.js";
 
 export interface AcceptedEndpoint {
   id: string;
@@ -54,7 +55,7 @@ export async function persistEvents(
     dedupeKey: event.id,
     payload: event as unknown as Prisma.InputJsonValue,
     requestId,
-    occurredAt: event.occurredAt ? new Date(event.occurredAt) : null,
+    occurredAt: storableDate(event.occurredAt),
   }));
 
   return prisma.$transaction(async (tx) => {

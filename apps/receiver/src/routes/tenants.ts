@@ -14,7 +14,10 @@ const CreateTenant = z.object({
 const CreateKey = z.object({
   name: z.string().trim().min(1).max(200),
   role: z.unknown().transform(parseRole),
-  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .refine((at) => Date.parse(at) > Date.now(), "must be in the future")
+    .optional(),
 });
 
 function newApiKey(): { key: string; hash: string; prefix: string } {

@@ -6,6 +6,7 @@ import { rateLimit } from "../http/rate-limit.js";
 import { isUuid } from "../http/validate.js";
 import { enqueueJobs } from "../ingest/enqueue-jobs.js";
 import { persistEvents } from "../ingest/persist-events.js";
+import { unstorableReason } from "../ingest/storable.js";
 import { getSource, WebhookPayloadError, WebhookVerificationError } from "../sources/index.js";
 import { baseUrlOf } from "./endpoints.js";
 
@@ -96,6 +97,13 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
         return;
       }
 
+      for (const event of result.events) {
+        const problem = unstorableReason(event);
+        if (problem) {
+          metrics.webhook(endpoint.source, "invalid");
+          throw new HttpError(400, "invalid_payload", `the payload cannot be stored: ${problem}`);
+        }
+      }
       const persisted = await persistEvents(
         prisma,
         registry,
