@@ -7,7 +7,7 @@ import type { OAuthClient } from "@zixly/connectors/vault";
 import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core";
 import { createTestDatabase } from "@zixly/db/testing";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
-import { createReceiverApp, createRedisRateLimiter, startOutboxRelay } from "@zixly/receiver";
+import { createReceiverApp, createRedisRateLimiter, oauthProviders, startOutboxRelay } from "@zixly/receiver";
 import {
   createHubspotSandbox,
   createXeroSandbox,
@@ -63,6 +63,17 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const apiLimiter = limiter("api", options.rateLimits?.apiPerMinute);
   const webhookLimiter = limiter("webhooks", options.rateLimits?.webhooksPerMinute);
   const app = createReceiverApp({
+    oauth: {
+      providers: oauthProviders({
+        xero: {
+          clientId: XERO_SANDBOX_DEFAULTS.clientId,
+          clientSecret: XERO_SANDBOX_DEFAULTS.clientSecret,
+          loginUrl: xero.url,
+          identityUrl: xero.url,
+        },
+      }),
+      apiUrls: { xero: xero.url },
+    },
     rateLimits: {
       ...(apiLimiter ? { api: apiLimiter } : {}),
       ...(webhookLimiter ? { webhooks: webhookLimiter } : {}),

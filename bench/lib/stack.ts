@@ -34,6 +34,7 @@ export async function createStack(options: Options) {
   await admin.query(`CREATE DATABASE ${dbName}`);
   await migrate(dbUrl, { log: () => undefined });
   const sql = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  sql.on("error", () => undefined); // DROP … WITH (FORCE) ends sessions; nothing to report then
   const redis = new Redis(REDIS_URL);
   const encryptionKey = `k1:${randomBytes(32).toString("base64")}`;
   const secret = randomBytes(32).toString("hex");

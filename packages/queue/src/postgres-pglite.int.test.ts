@@ -127,7 +127,7 @@ describe("postgres driver on PGlite: embedding", () => {
     } finally {
       await rm(home, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it("keeps enqueued messages when the process holding the data directory is SIGKILLed", async () => {
     const home = await mkdtemp(path.join(tmpdir(), "zixly-queue-pglite-kill-"));

@@ -74,6 +74,8 @@ export interface XeroSandboxState {
   refreshTokens: Map<string, { scope: string; usedAt: number | null }>;
   /** `<METHOD> <path> <Idempotency-Key>` → the first answer, replayed for a repeat. */
   idempotentResponses: Map<string, { status: number; body: unknown }>;
+  /** Authorization code → the redirect URI it was issued for; codes are single-use. */
+  authorizationCodes: Map<string, { redirectUri: string; usedAt: number | null }>;
 }
 
 /** A local stand-in for Xero's Accounting API and identity server (not Xero). */
@@ -83,6 +85,11 @@ export interface XeroSandbox extends RunningServer, SandboxControls {
   addInvoice(seed?: XeroInvoiceSeed): XeroWireInvoice;
   /** Store a contact and return it as the API will serve it. */
   addContact(seed?: XeroContactSeed): XeroWireContact;
+  /**
+   * What Xero's consent screen does when the user approves: issue a one-time authorization
+   * code for `redirectUri` (the test then calls the app's callback with it).
+   */
+  issueAuthorizationCode(redirectUri: string): string;
 }
 
 /** `Retry-After` Xero sends with a 429 unless a failure names its own. */
@@ -204,6 +211,7 @@ export async function createXeroSandbox(options: XeroSandboxOptions = {}): Promi
       ]),
     ),
     idempotentResponses: new Map(),
+    authorizationCodes: new Map(),
   };
   let invoiceSequence = 0;
   const connectionCreated = new Date(now()).toISOString();
@@ -261,27 +269,38 @@ export async function createXeroSandbox(options: XeroSandboxOptions = {}): Promi
       sendBody(res, 400, { error: "invalid_client" });
       return;
     }
-    if (form.grant_type !== "refresh_token") {
+    let scope: string;
+    if (form.grant_type === "authorization_code") {
+      const code = state.authorizationCodes.get(typeof form.code === "string" ? form.code : "");
+      if (!code || code.usedAt !== null || code.redirectUri !== form.redirect_uri) {
+        sendBody(res, 400, { error: "invalid_grant" });
+        return;
+      }
+      code.usedAt = now();
+      scope = XERO_SANDBOX_DEFAULTS.scope;
+    } else if (form.grant_type === "refresh_token") {
+      const presented = typeof form.refresh_token === "string" ? form.refresh_token : "";
+      const grant = state.refreshTokens.get(presented);
+      if (!grant || grant.usedAt !== null) {
+        sendBody(res, 400, { error: "invalid_grant" });
+        return;
+      }
+      grant.usedAt = now();
+      scope = grant.scope;
+    } else {
       sendBody(res, 400, { error: "unsupported_grant_type" });
       return;
     }
-    const presented = typeof form.refresh_token === "string" ? form.refresh_token : "";
-    const grant = state.refreshTokens.get(presented);
-    if (!grant || grant.usedAt !== null) {
-      sendBody(res, 400, { error: "invalid_grant" });
-      return;
-    }
-    grant.usedAt = now();
     const accessToken = token("xero-sbx-at-");
     const refreshToken = token("xero-sbx-rt-");
     state.accessTokens.set(accessToken, now() + ttlSeconds * 1000);
-    state.refreshTokens.set(refreshToken, { scope: grant.scope, usedAt: null });
+    state.refreshTokens.set(refreshToken, { scope, usedAt: null });
     sendBody(res, 200, {
       access_token: accessToken,
       expires_in: ttlSeconds,
       token_type: "Bearer",
       refresh_token: refreshToken,
-      scope: grant.scope,
+      scope,
     });
   });
 
@@ -516,6 +535,11 @@ export async function createXeroSandbox(options: XeroSandboxOptions = {}): Promi
     ...controls,
     state,
     addContact,
+    issueAuthorizationCode(redirectUri) {
+      const code = token("xero-sbx-code-");
+      state.authorizationCodes.set(code, { redirectUri, usedAt: null });
+      return code;
+    },
     addInvoice(seed = {}) {
       invoiceSequence += 1;
       const contact = addContact(seed.Contact ?? {});
