@@ -22,7 +22,8 @@ export function unstorableReason(value: unknown): string | undefined {
     if (typeof v !== "object" || v === null) continue;
     if (depth >= MAX_JSON_DEPTH) return `${path}: nested deeper than ${MAX_JSON_DEPTH} levels`;
     if (Array.isArray(v)) {
-      v.forEach((item, i) => stack.push({ value: item, depth: depth + 1, path: `${path}[${i}]` }));
+      for (const [i, item] of v.entries())
+        stack.push({ value: item, depth: depth + 1, path: `${path}[${i}]` });
       continue;
     }
     for (const key of Object.keys(v)) {
