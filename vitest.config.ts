@@ -6,13 +6,15 @@ import { defineConfig } from "vitest/config";
 
 const globalSetup = fileURLToPath(new URL("./scripts/test-global-setup.ts", import.meta.url));
 
-const conditions = ["@zixly/source", "module", "node", "development|production"];
+// No "module" condition: it makes Node load the AWS SDK's bundler-only build, which it cannot run.
+const conditions = ["@zixly/source", "node", "development|production"];
 const packages = [
   ["core", "packages/core"],
   ["queue", "packages/queue"],
   ["workflows", "packages/workflows"],
   ["connectors", "packages/connectors"],
   ["db", "packages/db"],
+  ["storage", "packages/storage"],
   ["sandboxes", "packages/sandboxes"],
   ["receiver", "apps/receiver"],
   ["worker", "apps/worker"],

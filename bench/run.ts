@@ -48,7 +48,11 @@ async function quiet(section: string) {
 const stack = await createStack({
   logLevel: cfg.logLevel,
   workerConcurrency: cfg.concurrency,
-  nodeFlags: (app) => (cfg.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${cfg.profileDir}/${app}`] : []),
+  ...(cfg.profileDir ? { pgStatsDir: `${cfg.profileDir}/pg` } : {}),
+  nodeFlags: (app) =>
+    cfg.profileDir
+      ? ["--cpu-prof", `--cpu-prof-dir=${cfg.profileDir}/${app}`, "--import", "tsx", "--import", "./bench/lib/pg-stats-preload.ts"]
+      : [],
 });
 let results: Results | undefined;
 try {

@@ -5,8 +5,10 @@ import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { OAuthClient } from "@zixly/connectors/vault";
 import { createLogger, createSecretBox, parseEncryptionKeys } from "@zixly/core";
+import { sqlOf } from "@zixly/db";
 import { createTestDatabase } from "@zixly/db/testing";
 import { createBullmqDriver } from "@zixly/queue/bullmq";
+import { createQueueDriver } from "@zixly/queue/config";
 import { createReceiverApp, createRedisRateLimiter, oauthProviders, startOutboxRelay } from "@zixly/receiver";
 import {
   createHubspotSandbox,
@@ -17,6 +19,7 @@ import {
 import { startWorker } from "@zixly/worker";
 import { type AnyWorkflow, createWorkflowRegistry, workflows } from "@zixly/workflows";
 import { Redis } from "ioredis";
+import { startSqsBackend, testQueues } from "../packages/queue/src/test-support/sqs-fixtures.js";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -34,6 +37,8 @@ export interface PipelineOptions {
   oauthClients?: Partial<Record<string, OAuthClient>>;
   /** Where log lines go (default: nowhere); tests read them to check redaction. */
   logStream?: NodeJS.WritableStream;
+  /** Queue backend (default bullmq on the shared Redis); sqs runs against the stand-in (or LOCALSTACK_ENDPOINT). */
+  queueDriver?: "bullmq" | "sqs" | "postgres";
   /** Workflows besides the catalogue (test fixtures). */
   workflows?: AnyWorkflow[];
 }
@@ -50,7 +55,21 @@ export async function startPipeline(options: PipelineOptions = {}) {
     level: options.logStream ? "debug" : (process.env.E2E_LOG_LEVEL ?? "silent"),
     ...(options.logStream ? { destination: options.logStream } : {}),
   });
-  const queue = createBullmqDriver({ connection: REDIS_URL, prefix });
+  const sqs = options.queueDriver === "sqs" ? await startSqsBackend() : undefined;
+  const queue =
+    options.queueDriver === "sqs" && sqs
+      ? await createQueueDriver({
+          driver: "sqs",
+          region: sqs.region,
+          endpoint: sqs.endpoint,
+          credentials: sqs.credentials,
+          queues: { jobs: await testQueues(sqs, { visibilityTimeoutSec: 30 }).resolve(prefix.slice(-20)) },
+          query: sqlOf(db.prisma),
+          lockMs: 5_000,
+        })
+      : options.queueDriver === "postgres"
+        ? await createQueueDriver({ driver: "postgres", connectionString: db.url, lockMs: 5_000 })
+        : createBullmqDriver({ connection: REDIS_URL, prefix });
   const registry = createWorkflowRegistry([...workflows, ...(options.workflows ?? [])]);
   const xero = await createXeroSandbox();
   const hubspot = await createHubspotSandbox();
@@ -257,6 +276,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       await relay.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
+      await sqs?.close();
       limiterRedis?.disconnect();
       await Promise.all([xero.close(), hubspot.close()]);
       await db.drop();

@@ -12,11 +12,16 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** How app processes are started: from the TypeScript sources (default) or the built `dist/`. */
 export const APP_MODE = process.env.BENCH_APP_MODE === "dist" ? "dist" : "source";
 
+/**
+ * How to start an app. BENCH_RECEIVER_ENTRY / BENCH_WORKER_ENTRY replace its entry file, to A/B a
+ * proposed change (a patched copy of main.ts) against the real one without editing the app.
+ */
 export function appCommand(app: "receiver" | "worker"): string[] {
+  const entry = process.env[`BENCH_${app.toUpperCase()}_ENTRY`];
   // tsx stays loaded in dist mode too: the bench workflow module is TypeScript.
   return APP_MODE === "dist"
-    ? ["--import", "tsx", `apps/${app}/dist/main.js`]
-    : ["--conditions=@zixly/source", "--import", "tsx", `apps/${app}/src/main.ts`];
+    ? ["--import", "tsx", entry ?? `apps/${app}/dist/main.js`]
+    : ["--conditions=@zixly/source", "--import", "tsx", entry ?? `apps/${app}/src/main.ts`];
 }
 
 export async function freePort(): Promise<number> {

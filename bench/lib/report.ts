@@ -101,7 +101,8 @@ export function renderMarkdown(r: Results): string {
     );
     lines.push(
       `Stored-event check: ${i.check.acceptedResponses} accepted answers, ${i.check.storedEvents} events stored, ` +
-        `${i.check.jobs} jobs, ${i.check.queuedInRedis} queued in Redis (incl. warm-up); ${i.check.unanswered} stored ` +
+        `${i.check.jobs} jobs, ${i.check.queuedInRedis} messages queued in Redis for all jobs incl. warm-up ` +
+        `(${i.check.duplicateMessages} beyond one per job); ${i.check.unanswered} stored ` +
         `but cut off in flight when the generator stopped (≤ connections) → ${i.check.ok ? "OK" : "**FAILED**"}. ` +
         `Refused: ${i.check.refused} answers 5xx, ${i.check.errors} connection errors/timeouts.`,
       `CPU during the run (cores): ${cores(i.cpuCores)}; machine ${Math.round(i.machineBusy * 100)}% busy.`,

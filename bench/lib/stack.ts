@@ -19,6 +19,8 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379"
 export interface Options {
   logLevel: string;
   workerConcurrency: number;
+  /** Where app processes write their per-statement query timings (profile runs). */
+  pgStatsDir?: string;
   /** Extra node flags per app process (e.g. --cpu-prof). */
   nodeFlags: (app: "receiver" | "worker") => string[];
 }
@@ -52,6 +54,8 @@ export async function createStack(options: Options) {
     ZIXLY_ENCRYPTION_KEY: encryptionKey,
     WORKFLOW_MODULES: "bench/workflows.ts",
     LOG_LEVEL: options.logLevel,
+    ...(options.pgStatsDir ? { BENCH_PGSTATS_DIR: options.pgStatsDir } : {}),
+    ...extraAppEnv(),
   });
 
   async function start(app: "receiver" | "worker", env: Record<string, string>): Promise<Proc & { port: number }> {
@@ -172,6 +176,15 @@ export async function createStack(options: Options) {
 }
 
 export type Stack = Awaited<ReturnType<typeof createStack>>;
+
+/**
+ * BENCH_APP_ENV="K=V;K=V": extra environment for the receiver and workers, to measure a setting
+ * without changing code (e.g. `PGOPTIONS=-c synchronous_commit=off;LOG_LEVEL=warn`).
+ */
+function extraAppEnv(): Record<string, string> {
+  const pairs = (process.env.BENCH_APP_ENV ?? "").split(";").filter((p) => p.includes("="));
+  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf("=")).trim(), p.slice(p.indexOf("=") + 1)]));
+}
 
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   let cursor = "0";

@@ -9,62 +9,76 @@ const required = (what: string) =>
  * The receiver's configuration, read once at start-up from the environment (12-factor).
  * Every variable is listed, with an example, in `.env.example`.
  */
-export const ReceiverEnv = z.object({
-  /** Postgres holding tenants, the event inbox and jobs. */
-  DATABASE_URL: required("postgresql://user@host:5432/db").pipe(z.url({ protocol: /^postgres(ql)?$/ })),
-  /** Which queue driver carries job ids to workers. */
-  QUEUE_DRIVER: z.enum(["bullmq"]).default("bullmq"),
-  /** Redis for the BullMQ driver. Needs `maxmemory-policy noeviction` in production. */
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
-  /** Key prefix for every queue key in Redis (lets several installations share one Redis). */
-  QUEUE_PREFIX: z.string().min(1).default("zixly"),
-  /** HTTP port of the receiver. */
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** Base URL senders reach this receiver at; endpoint and callback URLs are built from it. */
-  PUBLIC_BASE_URL: z.url().optional(),
-  /** Bootstrap token that may create tenants (`POST /api/tenants`). Keep it long and secret. */
-  ZIXLY_ADMIN_TOKEN: required("a long random string").min(16, "must be at least 16 characters"),
-  /**
-   * 32-byte AES keys, base64, as `keyId:key[,oldKeyId:oldKey…]`: the first encrypts signing
-   * secrets and credentials, all of them decrypt (rotation).
-   */
-  ZIXLY_ENCRYPTION_KEY: required("base64 of 32 random bytes, e.g. `openssl rand -base64 32`"),
-  /** Largest webhook body accepted, in bytes (larger → 413). */
-  WEBHOOK_MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(1024 * 1024),
-  /** How often the outbox relay looks for accepted jobs the queue has not taken yet. */
-  OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
-  /** Requests per minute per tenant on `/api` (0 = unlimited). */
-  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(100),
-  /** Webhook deliveries per minute per endpoint (0 = unlimited); senders retry a 429. */
-  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
-  /** OAuth apps for `GET /api/connections/:provider/authorize` (and the worker's token refresh). */
-  XERO_CLIENT_ID: z.string().min(1).optional(),
-  XERO_CLIENT_SECRET: z.string().min(1).optional(),
-  HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
-  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
-  ASANA_CLIENT_ID: z.string().min(1).optional(),
-  ASANA_CLIENT_SECRET: z.string().min(1).optional(),
-  SHOPIFY_CLIENT_ID: z.string().min(1).optional(),
-  SHOPIFY_CLIENT_SECRET: z.string().min(1).optional(),
-  /** Vendor origins; unset = the real vendor (paths stay as documented). */
-  XERO_API_BASE_URL: z.url().optional(),
-  XERO_IDENTITY_URL: z.url().optional(),
-  /** Stands for https://login.xero.com (the consent screen). */
-  XERO_LOGIN_URL: z.url().optional(),
-  HUBSPOT_API_BASE_URL: z.url().optional(),
-  /** Stands for https://app.hubspot.com (the consent screen). */
-  HUBSPOT_APP_URL: z.url().optional(),
-  ASANA_API_BASE_URL: z.url().optional(),
-  SHOPIFY_API_BASE_URL: z.url().optional(),
-  /** Pino log level. */
-  /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
-  WORKFLOW_MODULES: z.string().optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+export const ReceiverEnv = z
+  .object({
+    /** Postgres holding tenants, the event inbox and jobs. */
+    DATABASE_URL: required("postgresql://user@host:5432/db").pipe(z.url({ protocol: /^postgres(ql)?$/ })),
+    /** Which queue driver carries job ids to workers. */
+    /** Queue backend: `bullmq` (Redis), `sqs` (AWS; LocalStack locally) or `postgres` (BullMQ's Postgres backend: one moving part). */
+    QUEUE_DRIVER: z.enum(["bullmq", "sqs", "postgres"]).default("bullmq"),
+    /** AWS mode: region, optional endpoint (LocalStack), and the job queue and its dead-letter queue. */
+    AWS_REGION: z.string().min(1).optional(),
+    AWS_ENDPOINT_URL: z.url().optional(),
+    SQS_QUEUE_URL: z.url().optional(),
+    SQS_DLQ_URL: z.url().optional(),
+    /** Redis for the BullMQ driver. Needs `maxmemory-policy noeviction` in production. */
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
+    /** Key prefix for every queue key in Redis (lets several installations share one Redis). */
+    QUEUE_PREFIX: z.string().min(1).default("zixly"),
+    /** HTTP port of the receiver. */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Base URL senders reach this receiver at; endpoint and callback URLs are built from it. */
+    PUBLIC_BASE_URL: z.url().optional(),
+    /** Bootstrap token that may create tenants (`POST /api/tenants`). Keep it long and secret. */
+    ZIXLY_ADMIN_TOKEN: required("a long random string").min(16, "must be at least 16 characters"),
+    /**
+     * 32-byte AES keys, base64, as `keyId:key[,oldKeyId:oldKey…]`: the first encrypts signing
+     * secrets and credentials, all of them decrypt (rotation).
+     */
+    ZIXLY_ENCRYPTION_KEY: required("base64 of 32 random bytes, e.g. `openssl rand -base64 32`"),
+    /** Largest webhook body accepted, in bytes (larger → 413). */
+    WEBHOOK_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    /** How often the outbox relay looks for accepted jobs the queue has not taken yet. */
+    OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
+    /** Requests per minute per tenant on `/api` (0 = unlimited). */
+    API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+    /** Webhook deliveries per minute per endpoint (0 = unlimited); senders retry a 429. */
+    WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
+    /** OAuth apps for `GET /api/connections/:provider/authorize` (and the worker's token refresh). */
+    XERO_CLIENT_ID: z.string().min(1).optional(),
+    XERO_CLIENT_SECRET: z.string().min(1).optional(),
+    HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
+    HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+    ASANA_CLIENT_ID: z.string().min(1).optional(),
+    ASANA_CLIENT_SECRET: z.string().min(1).optional(),
+    SHOPIFY_CLIENT_ID: z.string().min(1).optional(),
+    SHOPIFY_CLIENT_SECRET: z.string().min(1).optional(),
+    /** Vendor origins; unset = the real vendor (paths stay as documented). */
+    XERO_API_BASE_URL: z.url().optional(),
+    XERO_IDENTITY_URL: z.url().optional(),
+    /** Stands for https://login.xero.com (the consent screen). */
+    XERO_LOGIN_URL: z.url().optional(),
+    HUBSPOT_API_BASE_URL: z.url().optional(),
+    /** Stands for https://app.hubspot.com (the consent screen). */
+    HUBSPOT_APP_URL: z.url().optional(),
+    ASANA_API_BASE_URL: z.url().optional(),
+    SHOPIFY_API_BASE_URL: z.url().optional(),
+    /** Pino log level. */
+    /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
+    WORKFLOW_MODULES: z.string().optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.QUEUE_DRIVER !== "sqs") return;
+    for (const key of ["AWS_REGION", "SQS_QUEUE_URL"] as const) {
+      if (!env[key])
+        ctx.addIssue({ code: "custom", path: [key], message: "is required when QUEUE_DRIVER=sqs" });
+    }
+  });
 export type ReceiverEnv = z.infer<typeof ReceiverEnv>;
 
 /** Parses `source` (default `process.env`), or throws one error naming every bad variable. */

@@ -1,7 +1,7 @@
 import { createLogger, createSecretBox, type Logger, parseEncryptionKeys } from "@zixly/core";
-import { createPrismaClient, type PrismaClient } from "@zixly/db";
+import { createPrismaClient, type PrismaClient, sqlOf } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
-import { createBullmqDriver } from "@zixly/queue/bullmq";
+import { createQueueDriver, queueConfigFromEnv } from "@zixly/queue/config";
 import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
 import { Redis } from "ioredis";
 import { createReceiverApp } from "./app.js";
@@ -31,10 +31,10 @@ export async function startReceiver(
 ): Promise<RunningReceiver> {
   const log = overrides.log ?? createLogger({ name: "receiver", level: env.LOG_LEVEL });
   const prisma = overrides.prisma ?? createPrismaClient(env.DATABASE_URL);
+  // Short enqueue timeout: a webhook answer must not wait on a dead queue (the outbox takes over).
   const queue =
     overrides.queue ??
-    // Short enqueue timeout: a webhook answer must not wait on a dead Redis (the outbox takes over).
-    createBullmqDriver({ connection: env.REDIS_URL, prefix: env.QUEUE_PREFIX, enqueueTimeoutMs: 2_000 });
+    (await createQueueDriver(queueConfigFromEnv(env, sqlOf(prisma), { enqueueTimeoutMs: 2_000 })));
   const registry = createWorkflowRegistry([
     ...workflows,
     ...(await loadWorkflowModules(env.WORKFLOW_MODULES)),

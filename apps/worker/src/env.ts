@@ -6,49 +6,63 @@ const required = (what: string) =>
 const optionalUrl = z.url().optional();
 
 /** The worker's configuration, read once at start-up. Every variable is in `.env.example`. */
-export const WorkerEnv = z.object({
-  /** Postgres holding jobs, step memos and connections. */
-  DATABASE_URL: required("postgresql://user@host:5432/db").pipe(z.url({ protocol: /^postgres(ql)?$/ })),
-  QUEUE_DRIVER: z.enum(["bullmq"]).default("bullmq"),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
-  QUEUE_PREFIX: z.string().min(1).default("zixly"),
-  /** Queue lease (BullMQ lock) of a delivered message; a crashed worker's messages come back after about twice this. */
-  QUEUE_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
-  /** Jobs one worker process runs at once. */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
-  /** Most jobs of one tenant running at once across all workers (0 = no limit): one tenant's burst cannot take every slot. */
-  TENANT_CONCURRENCY: z.coerce.number().int().min(0).default(0),
-  /** Port of this worker's /metrics and /health (0 = any free port). */
-  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  /** Receiver base URL; `step.waitForCallback` hands out `<PUBLIC_BASE_URL>/callbacks/<token>`. */
-  PUBLIC_BASE_URL: optionalUrl,
-  /** How long a claimed job stays owned without a heartbeat; a crashed worker's job re-runs after it. */
-  WORKER_LEASE_MS: z.coerce.number().int().min(3_000).default(30_000),
-  /** Upper bound on any retry delay (a safety net over exponential backoff). */
-  RETRY_MAX_DELAY_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(15 * 60_000),
-  /** Same keys as the receiver's: connection credentials are decrypted with them. */
-  ZIXLY_ENCRYPTION_KEY: required("base64 of 32 random bytes, the receiver's key"),
-  /** Vendor origins; unset = the real vendor. Paths stay as each vendor documents them. */
-  XERO_API_BASE_URL: optionalUrl,
-  XERO_IDENTITY_URL: optionalUrl,
-  HUBSPOT_API_BASE_URL: optionalUrl,
-  SHOPIFY_API_BASE_URL: optionalUrl,
-  ASANA_API_BASE_URL: optionalUrl,
-  /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
-  WORKFLOW_MODULES: z.string().optional(),
-  /** OAuth apps (client id + secret) used to refresh connection tokens; a provider without one cannot refresh. */
-  XERO_CLIENT_ID: z.string().min(1).optional(),
-  XERO_CLIENT_SECRET: z.string().min(1).optional(),
-  HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
-  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
-  ASANA_CLIENT_ID: z.string().min(1).optional(),
-  ASANA_CLIENT_SECRET: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+export const WorkerEnv = z
+  .object({
+    /** Postgres holding jobs, step memos and connections. */
+    DATABASE_URL: required("postgresql://user@host:5432/db").pipe(z.url({ protocol: /^postgres(ql)?$/ })),
+    /** Queue backend: `bullmq` (Redis), `sqs` (AWS; LocalStack locally) or `postgres` (BullMQ's Postgres backend: one moving part). */
+    QUEUE_DRIVER: z.enum(["bullmq", "sqs", "postgres"]).default("bullmq"),
+    /** AWS mode: region, optional endpoint (LocalStack), and the job queue and its dead-letter queue. */
+    AWS_REGION: z.string().min(1).optional(),
+    AWS_ENDPOINT_URL: z.url().optional(),
+    SQS_QUEUE_URL: z.url().optional(),
+    SQS_DLQ_URL: z.url().optional(),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
+    QUEUE_PREFIX: z.string().min(1).default("zixly"),
+    /** Queue lease (BullMQ lock) of a delivered message; a crashed worker's messages come back after about twice this. */
+    QUEUE_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+    /** Jobs one worker process runs at once. */
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+    /** Most jobs of one tenant running at once across all workers (0 = no limit): one tenant's burst cannot take every slot. */
+    TENANT_CONCURRENCY: z.coerce.number().int().min(0).default(0),
+    /** Port of this worker's /metrics and /health (0 = any free port). */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    /** Receiver base URL; `step.waitForCallback` hands out `<PUBLIC_BASE_URL>/callbacks/<token>`. */
+    PUBLIC_BASE_URL: optionalUrl,
+    /** How long a claimed job stays owned without a heartbeat; a crashed worker's job re-runs after it. */
+    WORKER_LEASE_MS: z.coerce.number().int().min(3_000).default(30_000),
+    /** Upper bound on any retry delay (a safety net over exponential backoff). */
+    RETRY_MAX_DELAY_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(15 * 60_000),
+    /** Same keys as the receiver's: connection credentials are decrypted with them. */
+    ZIXLY_ENCRYPTION_KEY: required("base64 of 32 random bytes, the receiver's key"),
+    /** Vendor origins; unset = the real vendor. Paths stay as each vendor documents them. */
+    XERO_API_BASE_URL: optionalUrl,
+    XERO_IDENTITY_URL: optionalUrl,
+    HUBSPOT_API_BASE_URL: optionalUrl,
+    SHOPIFY_API_BASE_URL: optionalUrl,
+    ASANA_API_BASE_URL: optionalUrl,
+    /** Extra workflow modules (comma-separated paths or package names); receiver and worker need the same list. */
+    WORKFLOW_MODULES: z.string().optional(),
+    /** OAuth apps (client id + secret) used to refresh connection tokens; a provider without one cannot refresh. */
+    XERO_CLIENT_ID: z.string().min(1).optional(),
+    XERO_CLIENT_SECRET: z.string().min(1).optional(),
+    HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
+    HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+    ASANA_CLIENT_ID: z.string().min(1).optional(),
+    ASANA_CLIENT_SECRET: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.QUEUE_DRIVER !== "sqs") return;
+    for (const key of ["AWS_REGION", "SQS_QUEUE_URL"] as const) {
+      if (!env[key])
+        ctx.addIssue({ code: "custom", path: [key], message: "is required when QUEUE_DRIVER=sqs" });
+    }
+  });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
 /** Parses `source` (default `process.env`), or throws one error naming every bad variable. */

@@ -1,7 +1,7 @@
 import { createLogger, createSecretBox, type Logger, parseEncryptionKeys } from "@zixly/core";
-import { createPrismaClient, type PrismaClient } from "@zixly/db";
+import { createPrismaClient, type PrismaClient, sqlOf } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
-import { createBullmqDriver } from "@zixly/queue/bullmq";
+import { createQueueDriver, queueConfigFromEnv } from "@zixly/queue/config";
 import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
 import { oauthClientsFromEnv, type WorkerEnv } from "./env.js";
 import { type RunningWorker, startWorker } from "./worker.js";
@@ -23,12 +23,7 @@ export async function startWorkerFromEnv(
     overrides.prisma ?? createPrismaClient(env.DATABASE_URL, { max: env.WORKER_CONCURRENCY + 2 });
   const queue =
     overrides.queue ??
-    createBullmqDriver({
-      connection: env.REDIS_URL,
-      prefix: env.QUEUE_PREFIX,
-      lockDurationMs: env.QUEUE_LOCK_MS,
-      stalledIntervalMs: env.QUEUE_LOCK_MS,
-    });
+    (await createQueueDriver(queueConfigFromEnv(env, sqlOf(prisma), { lockMs: env.QUEUE_LOCK_MS })));
   const worker = await startWorker({
     prisma,
     queue,

@@ -30,3 +30,10 @@ export function createPrismaClient(databaseUrl: string, opts: CreatePrismaClient
   );
   return new PrismaClient({ adapter });
 }
+
+/** Raw parameterised SQL over a Prisma client, for libraries that take a `query` function. */
+export function sqlOf(prisma: PrismaClient) {
+  return async (text: string, values: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }> => ({
+    rows: await prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(text, ...values),
+  });
+}

@@ -19,7 +19,7 @@
  * await prisma.$disconnect();
  * ```
  */
-export { type CreatePrismaClientOptions, createPrismaClient } from "./client.js";
+export { type CreatePrismaClientOptions, createPrismaClient, sqlOf } from "./client.js";
 export { ensureDatabase } from "./ensure-database.js";
 export type {
   ApiKey,

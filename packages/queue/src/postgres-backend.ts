@@ -96,6 +96,7 @@ class SchemaConnection extends PostgresConnection {
 
   async #check(): Promise<void> {
     const client = await this.pool.connect();
+    let failed = false;
     try {
       await assertSchemaCompatibility(client, this.schema);
       const { rows } = await client.query<{ schema: string | null }>("SELECT current_schema() AS schema");
@@ -104,8 +105,12 @@ class SchemaConnection extends PostgresConnection {
           `postgres queue: the pool's search_path resolves to ${JSON.stringify(rows[0]?.schema ?? null)}, not the queue schema ${JSON.stringify(this.schema)}; create the pool with options: '${searchPathOption(this.schema)}'`,
         );
       }
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
-      client.release();
+      // A session that failed may be broken (Postgres restarting): drop it rather than reuse it.
+      client.release(failed);
     }
     // Like BullMQ: deferred, so listeners attached right after construction still see it.
     setTimeout(() => this.emit("ready"), 0);

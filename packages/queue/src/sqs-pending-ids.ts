@@ -19,7 +19,11 @@ export interface PendingIdClaim {
   token: string;
 }
 
-/** Shared record of pending message ids. All methods must be atomic per id. */
+/**
+ * Shared record of pending message ids. All methods must be atomic per id. `queue` is the
+ * namespace of the ids; the SQS driver passes the queue's URL, the physical queue the messages
+ * are in.
+ */
 export interface PendingIdStore {
   /**
    * Claim ids for `ttlMs`, unless a live (unexpired) claim holds them. Resolves with the ids
