@@ -54,6 +54,13 @@ const stack = await createStack({
       ? ["--cpu-prof", `--cpu-prof-dir=${cfg.profileDir}/${app}`, "--import", "tsx", "--import", "./bench/lib/pg-stats-preload.ts"]
       : [],
 });
+// Interrupted: still stop the processes, drop the database and remove the Redis keys.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: cleaning up`);
+    void stack.close().finally(() => process.exit(130));
+  });
+}
 let results: Results | undefined;
 try {
   const machine = await machineDescription(stack.sql);
