@@ -42,7 +42,9 @@ export function summarise(file: string, top = 25) {
     return "";
   };
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const fn = new Map<string, number>();
   const pkg = new Map<string, number>();
   let total = 0;
@@ -80,7 +82,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 25;
   for (const file of args) {
     const s = summarise(file, top);
-    console.log(`\n== ${s.file}: ${s.busyMs} ms busy, ${s.idleMs} ms idle (shares are of busy time)\n-- by package`);
+    console.log(
+      `\n== ${s.file}: ${s.busyMs} ms busy, ${s.idleMs} ms idle (shares are of busy time)\n-- by package`,
+    );
     for (const r of s.byPackage) console.log(`${String(r.pct).padStart(5)}%  ${r.name}`);
     console.log("-- by function (self time)");
     for (const r of s.byFunction) console.log(`${String(r.pct).padStart(5)}%  ${r.name}`);

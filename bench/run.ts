@@ -4,9 +4,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { machineDescription, renderMarkdown, type Results, targets } from "./lib/report.js";
 import { postgresDriverStatus } from "./lib/postgres-driver.js";
 import { APP_MODE, machineTicks, ROOT } from "./lib/procs.js";
+import { machineDescription, type Results, renderMarkdown, targets } from "./lib/report.js";
 import { createStack } from "./lib/stack.js";
 import { log, round, sleep } from "./lib/util.js";
 import { ingestSection } from "./sections/ingest.js";
@@ -14,7 +14,8 @@ import { capacityRun, findSustained, type PipelineConfig } from "./sections/pipe
 import { workerSection } from "./sections/worker.js";
 
 const quick = process.env.BENCH_QUICK === "1";
-const num = (name: string, full: number, short: number) => Number(process.env[name] ?? (quick ? short : full));
+const num = (name: string, full: number, short: number) =>
+  Number(process.env[name] ?? (quick ? short : full));
 const cfg = {
   quick,
   ingestS: num("BENCH_INGEST_S", 20, 5),
@@ -26,9 +27,16 @@ const cfg = {
   scaleOut: (process.env.BENCH_SCALE_OUT ?? "1,2,4").split(",").map(Number),
   sections: new Set((process.env.BENCH_SECTIONS ?? "ingest,worker,pipeline,postgres").split(",")),
   logLevel: process.env.BENCH_LOG_LEVEL ?? "info",
-  profileDir: process.env.BENCH_PROFILE === "1" ? (process.env.BENCH_PROFILE_DIR ?? "/tmp/zixly-bench-prof") : undefined,
+  profileDir:
+    process.env.BENCH_PROFILE === "1"
+      ? (process.env.BENCH_PROFILE_DIR ?? "/tmp/zixly-bench-prof")
+      : undefined,
 };
-const pipelineCfg: PipelineConfig = { totalConcurrency: cfg.concurrency, capacityS: cfg.capacityS, warmupS: quick ? 2 : 3 };
+const pipelineCfg: PipelineConfig = {
+  totalConcurrency: cfg.concurrency,
+  capacityS: cfg.capacityS,
+  warmupS: quick ? 2 : 3,
+};
 const startedAt = Date.now();
 
 /** Other people's processes share this machine: wait (up to 30 s) for it to be quiet, and record how busy it was. */
@@ -51,7 +59,14 @@ const stack = await createStack({
   ...(cfg.profileDir ? { pgStatsDir: `${cfg.profileDir}/pg` } : {}),
   nodeFlags: (app) =>
     cfg.profileDir
-      ? ["--cpu-prof", `--cpu-prof-dir=${cfg.profileDir}/${app}`, "--import", "tsx", "--import", "./bench/lib/pg-stats-preload.ts"]
+      ? [
+          "--cpu-prof",
+          `--cpu-prof-dir=${cfg.profileDir}/${app}`,
+          "--import",
+          "tsx",
+          "--import",
+          "./bench/lib/pg-stats-preload.ts",
+        ]
       : [],
 });
 // Interrupted: still stop the processes, drop the database and remove the Redis keys.
@@ -66,23 +81,30 @@ try {
   const machine = await machineDescription(stack.sql);
   results = {
     meta: {
-    date: new Date().toISOString(),
-    mode: quick ? "quick" : "full",
-    appMode: APP_MODE,
-    logLevel: cfg.logLevel,
-    machine,
-    config: { ...cfg, sections: [...cfg.sections] },
-    backgroundCpuBeforeSection: background,
+      date: new Date().toISOString(),
+      mode: quick ? "quick" : "full",
+      appMode: APP_MODE,
+      logLevel: cfg.logLevel,
+      machine,
+      config: { ...cfg, sections: [...cfg.sections] },
+      backgroundCpuBeforeSection: background,
     },
   };
 
   if (cfg.sections.has("ingest")) {
     await quiet("ingest");
-    results.ingest = await ingestSection(stack, { durationS: cfg.ingestS, warmupS: quick ? 2 : 3, connections: 50 });
+    results.ingest = await ingestSection(stack, {
+      durationS: cfg.ingestS,
+      warmupS: quick ? 2 : 3,
+      connections: 50,
+    });
   }
   if (cfg.sections.has("worker")) {
     await quiet("worker");
-    results.worker = await workerSection(stack, "bullmq", { events: cfg.workerEvents, concurrency: cfg.concurrency });
+    results.worker = await workerSection(stack, "bullmq", {
+      events: cfg.workerEvents,
+      concurrency: cfg.concurrency,
+    });
   }
   if (cfg.sections.has("pipeline")) {
     const scaleOut = [];
@@ -94,7 +116,15 @@ try {
     const best = scaleOut.reduce((a, b) => (b.completedPerSec > a.completedPerSec * 1.05 ? b : a));
     const capacity = Math.min(best.ingestRps, best.completedPerSec);
     await quiet("sustained");
-    results.sustained = await findSustained(stack, "bullmq", best.workers, capacity, cfg.sustainedS, cfg.sustainedTrials, pipelineCfg);
+    results.sustained = await findSustained(
+      stack,
+      "bullmq",
+      best.workers,
+      capacity,
+      cfg.sustainedS,
+      cfg.sustainedTrials,
+      pipelineCfg,
+    );
   }
   if (cfg.sections.has("postgres")) {
     const status = await postgresDriverStatus();
@@ -110,7 +140,10 @@ try {
       };
       await migratePostgresQueue({ connectionString: stack.dbUrl });
       await quiet("postgres-worker");
-      section.worker = await workerSection(stack, "postgres", { events: cfg.workerEvents, concurrency: cfg.concurrency });
+      section.worker = await workerSection(stack, "postgres", {
+        events: cfg.workerEvents,
+        concurrency: cfg.concurrency,
+      });
       await quiet("postgres-sustained");
       const cap = await capacityRun(stack, "postgres", 1, pipelineCfg);
       section.capacity = cap;
@@ -134,7 +167,9 @@ try {
   const name = process.env.BENCH_RESULTS_NAME ?? "latest";
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, `${name}.md`), renderMarkdown(results));
-  log(`wrote ${join(dir, `${name}.json`)} and ${name}.md in ${Math.round((Date.now() - startedAt) / 1000)} s`);
+  log(
+    `wrote ${join(dir, `${name}.json`)} and ${name}.md in ${Math.round((Date.now() - startedAt) / 1000)} s`,
+  );
 } finally {
   await stack.close();
 }

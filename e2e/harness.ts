@@ -16,10 +16,12 @@ import {
   HUBSPOT_SANDBOX_DEFAULTS,
   XERO_SANDBOX_DEFAULTS,
 } from "@zixly/sandboxes";
+import { createS3ResultStore } from "@zixly/storage/s3";
 import { startWorker } from "@zixly/worker";
 import { type AnyWorkflow, createWorkflowRegistry, workflows } from "@zixly/workflows";
 import { Redis } from "ioredis";
 import { startSqsBackend, testQueues } from "../packages/queue/src/test-support/sqs-fixtures.js";
+import { startTestS3 } from "../packages/storage/src/test-support/s3-server.js";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -37,6 +39,8 @@ export interface PipelineOptions {
   oauthClients?: Partial<Record<string, OAuthClient>>;
   /** Where log lines go (default: nowhere); tests read them to check redaction. */
   logStream?: NodeJS.WritableStream;
+  /** Offload results above this many JSON bytes to an S3-compatible store (s3rver, or LocalStack when LOCALSTACK_ENDPOINT is set). */
+  resultsInlineLimitBytes?: number;
   /** Queue backend (default bullmq on the shared Redis); sqs runs against the stand-in (or LOCALSTACK_ENDPOINT). */
   queueDriver?: "bullmq" | "sqs" | "postgres";
   /** Workflows besides the catalogue (test fixtures). */
@@ -81,7 +85,18 @@ export async function startPipeline(options: PipelineOptions = {}) {
       : undefined;
   const apiLimiter = limiter("api", options.rateLimits?.apiPerMinute);
   const webhookLimiter = limiter("webhooks", options.rateLimits?.webhooksPerMinute);
+  const s3 = options.resultsInlineLimitBytes !== undefined ? await startTestS3() : undefined;
+  const resultStore = s3
+    ? createS3ResultStore({
+        bucket: s3.bucket,
+        region: s3.region,
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        credentials: s3.credentials,
+      })
+    : undefined;
   const app = createReceiverApp({
+    ...(resultStore ? { results: { store: resultStore, urlTtlSec: 60 } } : {}),
     oauth: {
       providers: oauthProviders({
         xero: {
@@ -112,6 +127,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const workerConfig = {
     urls: { xeroApiBaseUrl: xero.url, hubspotApiBaseUrl: hubspot.url },
     retryMaxDelayMs: options.retryMaxDelayMs ?? 200,
+    ...(resultStore
+      ? { results: { store: resultStore, inlineLimitBytes: options.resultsInlineLimitBytes } }
+      : {}),
     oauthClients: options.oauthClients ?? {
       xero: {
         provider: "xero",
@@ -270,6 +288,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     workerMetricsPort: worker?.metricsPort,
     secretBox,
     startExtraWorker,
+    resultStore,
     async close() {
       await worker?.stop();
       for (const extra of extraWorkers) await extra.stop();
@@ -277,6 +296,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
       await sqs?.close();
+      await s3?.close();
       limiterRedis?.disconnect();
       await Promise.all([xero.close(), hubspot.close()]);
       await db.drop();

@@ -39,7 +39,9 @@ process.on("exit", () => {
   const dir = process.env.BENCH_PGSTATS_DIR;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
-  const rows = [...stats].map(([statement, s]) => ({ statement, ...s })).sort((a, b) => b.totalMs - a.totalMs);
+  const rows = [...stats]
+    .map(([statement, s]) => ({ statement, ...s }))
+    .sort((a, b) => b.totalMs - a.totalMs);
   const app = /apps\/([^/]+)\//.exec(process.argv[1] ?? "")?.[1] ?? "node";
   writeFileSync(join(dir, `${app}-${process.pid}.json`), JSON.stringify(rows, null, 1));
 });

@@ -18,10 +18,16 @@ export async function postgresDriverStatus(): Promise<{ available: boolean; note
   try {
     const mod = (await import(pathToFileURL(driverFile).href)) as { createPostgresDriver?: unknown };
     if (typeof mod.createPostgresDriver !== "function") {
-      return { available: false, note: "packages/queue/src/postgres-driver.ts does not export createPostgresDriver yet" };
+      return {
+        available: false,
+        note: "packages/queue/src/postgres-driver.ts does not export createPostgresDriver yet",
+      };
     }
   } catch (err) {
-    return { available: false, note: `packages/queue/src/postgres-driver.ts does not load: ${(err as Error).message}` };
+    return {
+      available: false,
+      note: `packages/queue/src/postgres-driver.ts does not load: ${(err as Error).message}`,
+    };
   }
   for (const app of ["receiver", "worker"] as const) {
     const file = join(ROOT, `apps/${app}/${APP_MODE === "dist" ? "dist/env.js" : "src/env.ts"}`);
@@ -31,5 +37,8 @@ export async function postgresDriverStatus(): Promise<{ available: boolean; note
       return { available: false, note: `apps/${app} does not accept QUEUE_DRIVER=postgres yet (${file})` };
     }
   }
-  return { available: true, note: "QUEUE_DRIVER=postgres (createPostgresDriver, BullMQ's PostgreSQL backend)" };
+  return {
+    available: true,
+    note: "QUEUE_DRIVER=postgres (createPostgresDriver, BullMQ's PostgreSQL backend)",
+  };
 }

@@ -50,11 +50,15 @@ export interface Proc {
 /** Spawns `node <args>` with `env`, logs to `logFile`, and samples its RSS every 250 ms. */
 export function spawnNode(name: string, args: string[], env: Record<string, string>, logFile: string): Proc {
   const out = createWriteStream(logFile, { flags: "a" });
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(" ") ?? []), ...args].filter(Boolean), {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_NODE_FLAGS?.split(" ") ?? []), ...args].filter(Boolean),
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let tail = "";
   for (const stream of [child.stdout, child.stderr]) {
     stream?.pipe(out);

@@ -1,6 +1,6 @@
 // The run's results: what machine and versions, the targets, and the Markdown table.
 import { readFileSync } from "node:fs";
-import { cpus, totalmem, release } from "node:os";
+import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import type pg from "pg";
@@ -15,18 +15,28 @@ type Capacity = Awaited<ReturnType<typeof capacityRun>>;
 type WorkerResult = Awaited<ReturnType<typeof workerSection>>;
 
 export interface Results {
-  meta: Record<string, unknown> & { machine: Awaited<ReturnType<typeof machineDescription>>; durationS?: number };
+  meta: Record<string, unknown> & {
+    machine: Awaited<ReturnType<typeof machineDescription>>;
+    durationS?: number;
+  };
   ingest?: Awaited<ReturnType<typeof ingestSection>>;
   worker?: WorkerResult;
   scaleOut?: Capacity[];
   sustained?: Sustained;
-  postgresOnly?: { available: boolean; note: string; worker?: WorkerResult; capacity?: Capacity; sustained?: Sustained };
+  postgresOnly?: {
+    available: boolean;
+    note: string;
+    worker?: WorkerResult;
+    capacity?: Capacity;
+    sustained?: Sustained;
+  };
   rssMb?: Record<string, number | undefined>;
   targets?: { target: string; value: string; met: boolean | null }[];
 }
 
 const version = (pkg: string) =>
-  (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+  (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
+    .version;
 
 export async function machineDescription(sql: pg.Pool) {
   const setting = async (name: string) => (await sql.query(`SHOW ${name}`)).rows[0][name] as string;
@@ -44,11 +54,15 @@ export async function machineDescription(sql: pg.Pool) {
       synchronous_commit: await setting("synchronous_commit"),
       shared_buffers: await setting("shared_buffers"),
       max_connections: await setting("max_connections"),
-      shared_preload_libraries: (await setting("shared_preload_libraries")) || "(none: no pg_stat_statements)",
+      shared_preload_libraries:
+        (await setting("shared_preload_libraries")) || "(none: no pg_stat_statements)",
     },
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? "unknown",
     packages: Object.fromEntries(
-      ["bullmq", "ioredis", "pg", "express", "@prisma/client", "autocannon", "tsx"].map((p) => [p, version(p)]),
+      ["bullmq", "ioredis", "pg", "express", "@prisma/client", "autocannon", "tsx"].map((p) => [
+        p,
+        version(p),
+      ]),
     ),
   };
 }
@@ -64,15 +78,23 @@ export function targets(r: Results): NonNullable<Results["targets"]> {
   add("Worker ≥ 0.5× raw BullMQ, full job state in Postgres", w && `${w.ratio}×`, w && w.ratio >= 0.5);
   const s = r.sustained;
   add("Sustained ≥ 1,500 webhooks/s end to end on 2 cores", s && `${s.rps}/s`, s && s.rps >= 1500);
-  add("p99 webhook-to-completion < 1 s at that rate", s && `${s.p99Ms} ms`, s && s.found && s.p99Ms < 1000);
+  add("p99 webhook-to-completion < 1 s at that rate", s && `${s.p99Ms} ms`, s?.found && s.p99Ms < 1000);
   const rss = r.rssMb?.workerEndToEndLoad ?? r.rssMb?.workerDrainLoad;
-  add("Worker RSS < 150 MB at concurrency 50", rss !== undefined ? `${rss} MB` : undefined, rss !== undefined ? rss < 150 : undefined);
+  add(
+    "Worker RSS < 150 MB at concurrency 50",
+    rss !== undefined ? `${rss} MB` : undefined,
+    rss !== undefined ? rss < 150 : undefined,
+  );
   return list;
 }
 
 const fmt = (v: unknown) => (v === undefined || v === null ? "–" : String(v));
 const cores = (c: Record<string, number> | undefined) =>
-  c ? Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ") : "–";
+  c
+    ? Object.entries(c)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")
+    : "–";
 
 export function renderMarkdown(r: Results): string {
   const m = r.meta.machine;
@@ -82,7 +104,10 @@ export function renderMarkdown(r: Results): string {
     for (const row of rows) lines.push(`| ${row.map(fmt).join(" | ")} |`);
     lines.push("");
   };
-  lines.push(`# Benchmark results (${r.meta.mode} run, ${String(r.meta.date).slice(0, 16).replace("T", " ")} UTC)`, "");
+  lines.push(
+    `# Benchmark results (${r.meta.mode} run, ${String(r.meta.date).slice(0, 16).replace("T", " ")} UTC)`,
+    "",
+  );
   lines.push("## Targets", "");
   table(
     ["Target", "Measured", "Met"],
@@ -91,7 +116,10 @@ export function renderMarkdown(r: Results): string {
 
   if (r.ingest) {
     const i = r.ingest;
-    lines.push(`## Ingest (${i.connections} connections, ${i.durationS} s, ${i.bodyBytes}-byte signed Shopify bodies)`, "");
+    lines.push(
+      `## Ingest (${i.connections} connections, ${i.durationS} s, ${i.bodyBytes}-byte signed Shopify bodies)`,
+      "",
+    );
     table(
       ["Endpoint", "Accepted req/s", "p50 ms", "p99 ms"],
       [
@@ -114,7 +142,11 @@ export function renderMarkdown(r: Results): string {
     table(
       ["Drain", "Jobs/s", "Peak RSS MB"],
       [
-        [`raw BullMQ no-op (${w.driver === "bullmq" ? "Redis" : "PostgreSQL backend"})`, w.baselineJobsPerSec, w.baselinePeakRssMb],
+        [
+          `raw BullMQ no-op (${w.driver === "bullmq" ? "Redis" : "PostgreSQL backend"})`,
+          w.baselineJobsPerSec,
+          w.baselinePeakRssMb,
+        ],
         [`Zixly worker to COMPLETED (ratio ${w.ratio}×)`, w.jobsPerSec, w.workerPeakRssMb],
       ],
     );
@@ -134,9 +166,20 @@ export function renderMarkdown(r: Results): string {
   };
   if (r.worker) workerTable(r.worker);
   if (r.scaleOut) {
-    lines.push(`## Scale-out (closed loop, 50 connections, ${r.meta.config && (r.meta.config as { capacityS: number }).capacityS} s each)`, "");
+    lines.push(
+      `## Scale-out (closed loop, 50 connections, ${r.meta.config && (r.meta.config as { capacityS: number }).capacityS} s each)`,
+      "",
+    );
     table(
-      ["Worker processes", "Slots each", "Ingest/s", "Completed/s", "Backlog growth/s", "Machine busy", "Limited by"],
+      [
+        "Worker processes",
+        "Slots each",
+        "Ingest/s",
+        "Completed/s",
+        "Backlog growth/s",
+        "Machine busy",
+        "Limited by",
+      ],
       r.scaleOut.map((c) => [
         c.workers,
         c.concurrencyPerWorker,
@@ -157,7 +200,17 @@ export function renderMarkdown(r: Results): string {
       "",
     );
     table(
-      ["Rate/s", "Kept up", "Achieved/s", "Backlog growth/s", "Final backlog", "p50 ms", "p99 ms", "HTTP p99 ms", "CPU (cores)"],
+      [
+        "Rate/s",
+        "Kept up",
+        "Achieved/s",
+        "Backlog growth/s",
+        "Final backlog",
+        "p50 ms",
+        "p99 ms",
+        "HTTP p99 ms",
+        "CPU (cores)",
+      ],
       s.trials.map((t) => [
         t.rate,
         t.sustained ? "yes" : "no",
@@ -174,7 +227,10 @@ export function renderMarkdown(r: Results): string {
   if (r.sustained) sustainedTable(r.sustained, "Sustained pipeline");
   if (r.rssMb) {
     lines.push("## Footprint (RSS, MB)", "");
-    table(["", "MB"], Object.entries(r.rssMb).map(([k, v]) => [k, v]));
+    table(
+      ["", "MB"],
+      Object.entries(r.rssMb).map(([k, v]) => [k, v]),
+    );
   }
   lines.push("## Postgres-only pipeline", "");
   const p = r.postgresOnly;
@@ -193,10 +249,23 @@ export function renderMarkdown(r: Results): string {
       ["Memory", `${m.memoryGb} GB`],
       ["Kernel", m.kernel],
       ["Node", m.node],
-      ["PostgreSQL", `${m.postgres} (${Object.entries(m.postgresSettings).map(([k, v]) => `${k}=${v}`).join(", ")})`],
+      [
+        "PostgreSQL",
+        `${m.postgres} (${Object.entries(m.postgresSettings)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ")})`,
+      ],
       ["Redis", m.redis],
-      ["Packages", Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(", ")],
-      ["Apps run from", `${r.meta.appMode === "dist" ? "built dist/" : "TypeScript sources (tsx)"}, LOG_LEVEL=${r.meta.logLevel}`],
+      [
+        "Packages",
+        Object.entries(m.packages)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", "),
+      ],
+      [
+        "Apps run from",
+        `${r.meta.appMode === "dist" ? "built dist/" : "TypeScript sources (tsx)"}, LOG_LEVEL=${r.meta.logLevel}`,
+      ],
       ["Run took", `${r.meta.durationS} s`],
       ["Other load before each section", cores(r.meta.backgroundCpuBeforeSection as Record<string, number>)],
     ],

@@ -2,12 +2,21 @@
 // end), its own Redis key prefixes, a Shopify endpoint, and the receiver / worker processes.
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate } from "@zixly/db";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { appCommand, cpuSeconds, freePort, logPath, machineTicks, type Proc, spawnNode, waitHealthy } from "./procs.js";
+import {
+  appCommand,
+  cpuSeconds,
+  freePort,
+  logPath,
+  machineTicks,
+  type Proc,
+  spawnNode,
+  waitHealthy,
+} from "./procs.js";
 import { log } from "./util.js";
 
 export type QueueDriverName = "bullmq" | "postgres";
@@ -58,13 +67,21 @@ export async function createStack(options: Options) {
     ...extraAppEnv(),
   });
 
-  async function start(app: "receiver" | "worker", env: Record<string, string>): Promise<Proc & { port: number }> {
+  async function start(
+    app: "receiver" | "worker",
+    env: Record<string, string>,
+  ): Promise<Proc & { port: number }> {
     const port = await freePort();
     const name = `${app}-${++counter}`;
     const file = logPath(logDir, name);
     const portEnv: Record<string, string> =
       app === "receiver" ? { PORT: String(port) } : { WORKER_METRICS_PORT: String(port) };
-    const proc = spawnNode(name, [...options.nodeFlags(app), ...appCommand(app)], { ...env, ...portEnv }, file);
+    const proc = spawnNode(
+      name,
+      [...options.nodeFlags(app), ...appCommand(app)],
+      { ...env, ...portEnv },
+      file,
+    );
     procs.add(proc);
     await waitHealthy(proc, `http://127.0.0.1:${port}/health`, file);
     return Object.assign(proc, { port });
@@ -183,7 +200,9 @@ export type Stack = Awaited<ReturnType<typeof createStack>>;
  */
 function extraAppEnv(): Record<string, string> {
   const pairs = (process.env.BENCH_APP_ENV ?? "").split(";").filter((p) => p.includes("="));
-  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf("=")).trim(), p.slice(p.indexOf("=") + 1)]));
+  return Object.fromEntries(
+    pairs.map((p) => [p.slice(0, p.indexOf("=")).trim(), p.slice(p.indexOf("=") + 1)]),
+  );
 }
 
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
@@ -204,7 +223,11 @@ export function cpuMeter(groups: () => Promise<Record<string, number[]>>) {
   return {
     async start() {
       startPids = await groups();
-      startSecs = new Map(Object.values(startPids).flat().map((pid) => [pid, cpuSeconds(pid)]));
+      startSecs = new Map(
+        Object.values(startPids)
+          .flat()
+          .map((pid) => [pid, cpuSeconds(pid)]),
+      );
       startMachine = machineTicks();
       startAt = performance.now();
     },
@@ -220,6 +243,9 @@ export function cpuMeter(groups: () => Promise<Record<string, number[]>>) {
       }
       const m = machineTicks();
       const machineBusy = (m.busy - startMachine.busy) / Math.max(1, m.total - startMachine.total);
+      // Whatever else ran meanwhile (the kernel's share of networking, other people's processes).
+      const ours = Object.values(cores).reduce((a, b) => a + b, 0);
+      cores.other = Math.max(0, Math.round((machineBusy * cpus().length - ours) * 100) / 100);
       return { cores, machineBusy: Math.round(machineBusy * 1000) / 1000 };
     },
   };

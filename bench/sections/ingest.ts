@@ -6,17 +6,30 @@ import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
 import { cpuMeter, type Stack } from "../lib/stack.js";
 import { log, round, sleep, waitFor } from "../lib/util.js";
 
-export async function ingestSection(stack: Stack, cfg: { durationS: number; warmupS: number; connections: number }) {
+export async function ingestSection(
+  stack: Stack,
+  cfg: { durationS: number; warmupS: number; connections: number },
+) {
   const { connections } = cfg;
 
   // Baseline: bare Express, same load generator, same signed bodies.
   const port = await freePort();
   const bareLog = logPath(stack.logDir, "bare");
-  const bare = spawnNode("bare", ["--import", "tsx", "bench/servers/bare.ts"], { PORT: String(port) }, bareLog);
+  const bare = spawnNode(
+    "bare",
+    ["--import", "tsx", "bench/servers/bare.ts"],
+    { PORT: String(port) },
+    bareLog,
+  );
   await waitHealthy(bare, `http://127.0.0.1:${port}/health`, bareLog);
   const bareUrl = `http://127.0.0.1:${port}/webhooks/00000000-0000-4000-8000-000000000000`;
   await closedLoop({ url: bareUrl, secret: stack.secret, connections, durationS: cfg.warmupS });
-  const baseline = await closedLoop({ url: bareUrl, secret: stack.secret, connections, durationS: cfg.durationS });
+  const baseline = await closedLoop({
+    url: bareUrl,
+    secret: stack.secret,
+    connections,
+    durationS: cfg.durationS,
+  });
   await bare.stop();
   log(`ingest baseline (bare Express 5): ${baseline.rps} req/s, p99 ${baseline.p99Ms} ms`);
 
@@ -40,7 +53,12 @@ export async function ingestSection(stack: Stack, cfg: { durationS: number; warm
     };
   });
   await cpu.start();
-  const run = await closedLoop({ url: receiver.webhookUrl, secret: stack.secret, connections, durationS: cfg.durationS });
+  const run = await closedLoop({
+    url: receiver.webhookUrl,
+    secret: stack.secret,
+    connections,
+    durationS: cfg.durationS,
+  });
   const cpuUse = await cpu.stop();
   const loadRssMb = receiver.peakRssMb();
   const after = await settle(stack);
@@ -66,7 +84,9 @@ export async function ingestSection(stack: Stack, cfg: { durationS: number; warm
       after.jobs === after.events &&
       queued >= after.jobs,
   };
-  log(`ingest receiver: ${run.rps} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms; check ${JSON.stringify(check)}`);
+  log(
+    `ingest receiver: ${run.rps} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms; check ${JSON.stringify(check)}`,
+  );
   return {
     ratio: round(run.rps / baseline.rps, 3),
     rps: run.rps,

@@ -15,7 +15,13 @@ export interface PipelineConfig {
   warmupS: number;
 }
 
-async function startPipeline(stack: Stack, driver: QueueDriverName, workers: number, cfg: PipelineConfig, label: string) {
+async function startPipeline(
+  stack: Stack,
+  driver: QueueDriverName,
+  workers: number,
+  cfg: PipelineConfig,
+  label: string,
+) {
   const prefix = stack.newPrefix(label);
   await stack.reset(prefix);
   const receiver = await stack.startReceiver(driver, prefix);
@@ -23,7 +29,10 @@ async function startPipeline(stack: Stack, driver: QueueDriverName, workers: num
   const ws: Awaited<ReturnType<Stack["startWorker"]>>[] = [];
   for (let i = 0; i < workers; i++) ws.push(await stack.startWorker(driver, prefix, perWorker));
   await sleep(2_000);
-  const idle = { receiver: round(receiver.peakRssMb()), worker: round(Math.max(...ws.map((w) => w.peakRssMb()))) };
+  const idle = {
+    receiver: round(receiver.peakRssMb()),
+    worker: round(Math.max(...ws.map((w) => w.peakRssMb()))),
+  };
   const cpu = cpuMeter(async () => {
     const pgPids = await stack.postgresPids();
     return {
@@ -57,14 +66,31 @@ async function startPipeline(stack: Stack, driver: QueueDriverName, workers: num
 }
 
 /** The most the pipeline completes per second with `workers` worker processes, and what limits it. */
-export async function capacityRun(stack: Stack, driver: QueueDriverName, workers: number, cfg: PipelineConfig) {
+export async function capacityRun(
+  stack: Stack,
+  driver: QueueDriverName,
+  workers: number,
+  cfg: PipelineConfig,
+) {
   const p = await startPipeline(stack, driver, workers, cfg, `cap-${driver}-${workers}`);
   const url = p.receiver.webhookUrl;
-  await paced({ url, secret: stack.secret, rate: Number.POSITIVE_INFINITY, durationMs: cfg.warmupS * 1000, maxInFlight: 50 });
+  await paced({
+    url,
+    secret: stack.secret,
+    rate: Number.POSITIVE_INFINITY,
+    durationMs: cfg.warmupS * 1000,
+    maxInFlight: 50,
+  });
   const activity = sampleActivity(stack.sql, stack.dbName);
   const before = await stack.count();
   await p.cpu.start();
-  const run = await paced({ url, secret: stack.secret, rate: Number.POSITIVE_INFINITY, durationMs: cfg.capacityS * 1000, maxInFlight: 50 });
+  const run = await paced({
+    url,
+    secret: stack.secret,
+    rate: Number.POSITIVE_INFINITY,
+    durationMs: cfg.capacityS * 1000,
+    maxInFlight: 50,
+  });
   const after = await stack.count();
   const cpuUse = await p.cpu.stop();
   const pg = await activity.stop();
@@ -91,9 +117,7 @@ export async function capacityRun(stack: Stack, driver: QueueDriverName, workers
 
 /** Names what saturated: Redis (one core), the machine's CPU (and who used it), or Postgres waits. */
 function bottleneck(cores: Record<string, number>, machineBusy: number, pg: ActivityReport): string {
-  const ours = Object.values(cores).reduce((a, b) => a + b, 0);
-  const other = Math.max(0, round(machineBusy * 2 - ours, 2));
-  const users = Object.entries({ ...cores, other })
+  const users = Object.entries(cores)
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");

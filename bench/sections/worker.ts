@@ -8,10 +8,14 @@ import { Redis } from "ioredis";
 import { sampleActivity } from "../lib/activity.js";
 import { closedLoop } from "../lib/load.js";
 import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
-import { cpuMeter, REDIS_URL, type QueueDriverName, type Stack } from "../lib/stack.js";
+import { cpuMeter, type QueueDriverName, REDIS_URL, type Stack } from "../lib/stack.js";
 import { log, round, waitFor } from "../lib/util.js";
 
-export async function workerSection(stack: Stack, driver: QueueDriverName, cfg: { events: number; concurrency: number }) {
+export async function workerSection(
+  stack: Stack,
+  driver: QueueDriverName,
+  cfg: { events: number; concurrency: number },
+) {
   const { events, concurrency } = cfg;
   const baseline = await rawDrain(stack, driver, events, concurrency);
   log(`worker baseline (${driver}): raw BullMQ ${round(baseline.jobsPerSec)} jobs/s`);
@@ -25,31 +29,59 @@ export async function workerSection(stack: Stack, driver: QueueDriverName, cfg: 
   let refused = 0;
   const fillStart = performance.now();
   while (accepted < events) {
-    const run = await closedLoop({ url: receiver.webhookUrl, secret: stack.secret, connections: 50, amount: events - accepted });
+    const run = await closedLoop({
+      url: receiver.webhookUrl,
+      secret: stack.secret,
+      connections: 50,
+      amount: events - accepted,
+    });
     accepted += run.accepted;
     refused += run.non2xx + run.errors;
   }
   const fill = { accepted, refused, rps: round(accepted / ((performance.now() - fillStart) / 1000)) };
   await waitFor(
     "every job handed to the queue",
-    async () => (await stack.sql.query("SELECT count(*)::int AS n FROM jobs WHERE enqueued_at IS NULL")).rows[0].n === 0,
+    async () =>
+      (await stack.sql.query("SELECT count(*)::int AS n FROM jobs WHERE enqueued_at IS NULL")).rows[0].n ===
+      0,
     60_000,
     250,
   );
   await receiver.stop();
   const filled = await stack.count();
-  log(`worker fill: ${accepted} accepted (${refused} refused and resent) → ${filled.events} events, ${filled.jobs} jobs`);
+  log(
+    `worker fill: ${accepted} accepted (${refused} refused and resent) → ${filled.events} events, ${filled.jobs} jobs`,
+  );
 
   const cpu = cpuMeter(async () => {
     const pgPids = await stack.postgresPids();
-    return { worker: workerPids, postgres: pgPids.backends, "postgres-aux": pgPids.aux, redis: [await stack.redisPid()] };
+    return {
+      worker: workerPids,
+      postgres: pgPids.backends,
+      "postgres-aux": pgPids.aux,
+      redis: [await stack.redisPid()],
+    };
   });
   const workerPids: number[] = [];
   const activity = sampleActivity(stack.sql, stack.dbName);
   await cpu.start();
   const worker = await stack.startWorker(driver, prefix, concurrency);
   workerPids.push(worker.pid);
-  await waitFor("the worker to drain the queue", async () => (await stack.count()).unfinished === 0, 300_000, 200);
+  // Drained when nothing is left; a drain that makes no progress for 60 s is an error, not a result.
+  let progress = { completed: -1, at: Date.now() };
+  await waitFor(
+    "the worker to drain the queue",
+    async () => {
+      const c = await stack.count();
+      if (c.completed > progress.completed) progress = { completed: c.completed, at: Date.now() };
+      else if (Date.now() - progress.at > 60_000) {
+        throw new Error(`worker stuck at ${c.completed}/${events} completed for 60 s; see ${stack.logDir}`);
+      }
+      return c.unfinished === 0;
+    },
+    30 * 60_000,
+    200,
+  );
   const cpuUse = await cpu.stop();
   const pgActivity = await activity.stop();
   const peakRssMb = worker.peakRssMb();
@@ -70,7 +102,11 @@ export async function workerSection(stack: Stack, driver: QueueDriverName, cfg: 
     completed: r.completed,
     withFullState: r.complete_state,
     stepMemos: r.steps,
-    ok: fill.accepted === events && filled.events === events && r.complete_state === events && r.steps === events,
+    ok:
+      fill.accepted === events &&
+      filled.events === events &&
+      r.complete_state === events &&
+      r.steps === events,
   };
   log(`worker (${driver}): ${round(jobsPerSec)} jobs/s; check ${JSON.stringify(check)}`);
   await stack.reset(prefix);
@@ -98,7 +134,11 @@ async function rawDrain(stack: Stack, driver: QueueDriverName, count: number, co
   const redis = driver === "bullmq" ? new Redis(REDIS_URL, { maxRetriesPerRequest: null }) : undefined;
   const queue = redis
     ? new Queue("raw", { connection: redis, prefix })
-    : new Queue("raw", { connection: { connectionString: stack.dbUrl, schema: "bench_raw", migrate: true } }, createPostgresBackend);
+    : new Queue(
+        "raw",
+        { connection: { connectionString: stack.dbUrl, schema: "bench_raw", migrate: true } },
+        createPostgresBackend,
+      );
   for (let i = 0; i < count; i += 1000) {
     const n = Math.min(1000, count - i);
     await queue.addBulk(
@@ -135,7 +175,10 @@ async function rawDrain(stack: Stack, driver: QueueDriverName, count: number, co
   await proc.closed;
   const peakRssMb = proc.peakRssMb();
   await proc.stop();
-  const line = proc.output().split("\n").find((l) => l.startsWith('{"done"'));
+  const line = proc
+    .output()
+    .split("\n")
+    .find((l) => l.startsWith('{"done"'));
   if (!line) throw new Error(`raw BullMQ drain printed no result; see ${file}`);
   return { ...(JSON.parse(line) as { jobsPerSec: number }), peakRssMb };
 }

@@ -21,6 +21,13 @@ export const ReceiverEnv = z
     AWS_ENDPOINT_URL: z.url().optional(),
     SQS_QUEUE_URL: z.url().optional(),
     SQS_DLQ_URL: z.url().optional(),
+    /** AWS mode: S3 bucket for large results and job execution records (unset = keep everything in Postgres). */
+    S3_BUCKET: z.string().min(3).optional(),
+    S3_RESULTS_PREFIX: z.string().default("results/"),
+    /** Results and step outputs larger than this (JSON bytes) go to S3; Postgres keeps the key. */
+    RESULT_INLINE_MAX_BYTES: z.coerce.number().int().positive().default(65_536),
+    /** Lifetime of the signed download URLs the jobs API returns. */
+    RESULT_URL_TTL_SEC: z.coerce.number().int().min(1).max(604_800).default(300),
     /** Redis for the BullMQ driver. Needs `maxmemory-policy noeviction` in production. */
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
     /** Key prefix for every queue key in Redis (lets several installations share one Redis). */

@@ -2,6 +2,7 @@ import { createLogger, createSecretBox, type Logger, parseEncryptionKeys } from 
 import { createPrismaClient, type PrismaClient, sqlOf } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
 import { createQueueDriver, queueConfigFromEnv } from "@zixly/queue/config";
+import { resultStoreFromEnv } from "@zixly/storage";
 import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
 import { Redis } from "ioredis";
 import { createReceiverApp } from "./app.js";
@@ -60,7 +61,9 @@ export async function startReceiver(
       }
     : {};
 
+  const resultStore = await resultStoreFromEnv(env);
   const app = createReceiverApp({
+    ...(resultStore ? { results: { store: resultStore, urlTtlSec: env.RESULT_URL_TTL_SEC } } : {}),
     rateLimits,
     oauth: {
       providers: oauthProviders(oauthSettingsFromEnv(env)),

@@ -17,6 +17,13 @@ export const WorkerEnv = z
     AWS_ENDPOINT_URL: z.url().optional(),
     SQS_QUEUE_URL: z.url().optional(),
     SQS_DLQ_URL: z.url().optional(),
+    /** AWS mode: S3 bucket for large results and job execution records (unset = keep everything in Postgres). */
+    S3_BUCKET: z.string().min(3).optional(),
+    S3_RESULTS_PREFIX: z.string().default("results/"),
+    /** Results and step outputs larger than this (JSON bytes) go to S3; Postgres keeps the key. */
+    RESULT_INLINE_MAX_BYTES: z.coerce.number().int().positive().default(65_536),
+    /** Lifetime of the signed download URLs the jobs API returns. */
+    RESULT_URL_TTL_SEC: z.coerce.number().int().min(1).max(604_800).default(300),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
     QUEUE_PREFIX: z.string().min(1).default("zixly"),
     /** Queue lease (BullMQ lock) of a delivered message; a crashed worker's messages come back after about twice this. */

@@ -2,6 +2,7 @@ import { createLogger, createSecretBox, type Logger, parseEncryptionKeys } from 
 import { createPrismaClient, type PrismaClient, sqlOf } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
 import { createQueueDriver, queueConfigFromEnv } from "@zixly/queue/config";
+import { resultStoreFromEnv } from "@zixly/storage";
 import { createWorkflowRegistry, loadWorkflowModules, workflows } from "@zixly/workflows";
 import { oauthClientsFromEnv, type WorkerEnv } from "./env.js";
 import { type RunningWorker, startWorker } from "./worker.js";
@@ -24,7 +25,11 @@ export async function startWorkerFromEnv(
   const queue =
     overrides.queue ??
     (await createQueueDriver(queueConfigFromEnv(env, sqlOf(prisma), { lockMs: env.QUEUE_LOCK_MS })));
+  const resultStore = await resultStoreFromEnv(env);
   const worker = await startWorker({
+    ...(resultStore
+      ? { results: { store: resultStore, inlineLimitBytes: env.RESULT_INLINE_MAX_BYTES } }
+      : {}),
     prisma,
     queue,
     registry: createWorkflowRegistry([...workflows, ...(await loadWorkflowModules(env.WORKFLOW_MODULES))]),

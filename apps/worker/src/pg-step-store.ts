@@ -1,21 +1,59 @@
 import { randomToken, sha256Hex } from "@zixly/core";
 import { Prisma, type PrismaClient } from "@zixly/db";
+import { isResultRef, type ResultStore, stepOutputName, storeIfLarge } from "@zixly/storage";
 import type { StepStore } from "@zixly/workflows";
 
 const json = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJsonValue;
+
+/** Where large results go (AWS mode: S3), and above which size. */
+export interface ResultOffload {
+  store: ResultStore;
+  inlineLimitBytes?: number;
+}
+
+/** The job a step store serves, for result offloading (keys are per tenant and job). */
+export interface StepOffload {
+  results: ResultOffload;
+  tenantId: string;
+  jobCreatedAt: Date;
+}
 
 /**
  * Step memos in Postgres (`job_steps`, unique per job and step name). A step's output is
  * committed before the workflow continues, so a retry after a crash finds it.
  */
-export function createPgStepStore(prisma: PrismaClient): StepStore {
+export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload): StepStore {
+  /** Large outputs go to the result store; Postgres keeps the reference. */
+  const stored = (jobId: string, name: string, output: unknown) =>
+    offload
+      ? storeIfLarge({
+          store: offload.results.store,
+          tenantId: offload.tenantId,
+          jobId,
+          name: stepOutputName(name),
+          value: output,
+          at: offload.jobCreatedAt,
+          limitBytes: offload.results.inlineLimitBytes,
+        })
+      : Promise.resolve(output);
+  const resolved = async (output: unknown) => {
+    if (!offload || !isResultRef(output)) return output;
+    const object = await offload.results.store.get(offload.tenantId, output.key);
+    if (!object) throw new Error(`a memoised step output is missing from the result store (${output.key})`);
+    return JSON.parse(object.body.toString("utf8")) as unknown;
+  };
   return {
     async loadSteps(jobId) {
       const rows = await prisma.jobStep.findMany({
         where: { jobId },
         select: { name: true, status: true, output: true, attempt: true },
       });
-      return rows.map((r) => ({ ...r, output: r.output ?? null }));
+      return Promise.all(
+        rows.map(async (r) => ({
+          ...r,
+          output: r.status === "COMPLETED" ? await resolved(r.output ?? null) : (r.output ?? null),
+        })),
+      );
     },
     async stepStarted(jobId, name, attempt) {
       await prisma.jobStep.upsert({
@@ -30,7 +68,8 @@ export function createPgStepStore(prisma: PrismaClient): StepStore {
         },
       });
     },
-    async stepCompleted(jobId, name, attempt, output) {
+    async stepCompleted(jobId, name, attempt, value) {
+      const output = await stored(jobId, name, value);
       await prisma.jobStep.upsert({
         where: { jobId_name: { jobId, name } },
         create: { jobId, name, attempt, status: "COMPLETED", output: json(output), completedAt: new Date() },

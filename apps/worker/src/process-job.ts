@@ -8,6 +8,7 @@ import {
 } from "@zixly/core";
 import { Prisma, type PrismaClient } from "@zixly/db";
 import type { Delivery, QueueDriver } from "@zixly/queue";
+import { JOB_RECORD_NAME, RESULT_NAME, storeIfLarge } from "@zixly/storage";
 import {
   decideRetry,
   isJobCancelled,
@@ -21,12 +22,16 @@ import {
   type WorkflowRegistry,
 } from "@zixly/workflows";
 import type { ConnectorResolver } from "./connector-resolver.js";
+import type { ResultOffload } from "./pg-step-store.js";
 
 export interface JobProcessorDeps {
   prisma: PrismaClient;
   queue: QueueDriver;
   registry: WorkflowRegistry;
-  store: StepStore;
+  /** Step memos for one job (Postgres; large outputs offloaded when a result store is configured). */
+  storeFor: (job: { tenantId: string; createdAt: Date }) => StepStore;
+  /** Large job results and each finished job's execution record go here (AWS mode: S3). */
+  results?: ResultOffload | undefined;
   connectors: ConnectorResolver;
   log: Logger;
   retryMaxDelayMs: number;
@@ -55,6 +60,7 @@ interface ClaimedJob {
   attempts: number;
   max_attempts: number;
   request_id: string | null;
+  created_at: Date;
 }
 
 /** How soon a job refused by its tenant's concurrency limit is offered again. */
@@ -74,7 +80,7 @@ const json = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJso
 export function createJobProcessor(
   deps: JobProcessorDeps,
 ): (delivery: Delivery<JobMessageBody>) => Promise<void> {
-  const { prisma, registry, store, connectors, queue } = deps;
+  const { prisma, registry, connectors, queue } = deps;
   const leaseInterval = `${Math.max(1, Math.round(deps.leaseMs / 1000))} seconds`;
   const tenantLimit = deps.tenantConcurrency ?? 0;
   const messageRef = (delivery: Delivery<JobMessageBody>) => ({
@@ -108,7 +114,7 @@ export function createJobProcessor(
               SELECT count(*) FROM jobs running
                WHERE running.tenant_id = jobs.tenant_id AND running.status = 'RUNNING'
                  AND running.lease_expires_at > now()) < ${tenantLimit}::int)
-      RETURNING id, tenant_id, workflow, input, attempts, max_attempts, request_id`;
+      RETURNING id, tenant_id, workflow, input, attempts, max_attempts, request_id, created_at`;
     if (!job) {
       const current = await prisma.job.findUnique({
         where: { id: jobId },
@@ -160,7 +166,7 @@ export function createJobProcessor(
         definition,
         job: { id: job.id, tenantId: job.tenant_id, attempt: job.attempts },
         event,
-        store,
+        store: deps.storeFor({ tenantId: job.tenant_id, createdAt: job.created_at }),
         connectors: connectors.forJob(
           job.tenant_id,
           event.accountId ? { [event.source]: event.accountId } : {},
@@ -168,17 +174,29 @@ export function createJobProcessor(
         log,
         callbackBaseUrl: deps.callbackBaseUrl,
       });
+      const stored = deps.results
+        ? await storeIfLarge({
+            store: deps.results.store,
+            tenantId: job.tenant_id,
+            jobId: job.id,
+            name: RESULT_NAME,
+            value: result ?? null,
+            at: job.created_at,
+            limitBytes: deps.results.inlineLimitBytes,
+          })
+        : result;
       await prisma.job.update({
         where: { id: job.id },
         data: {
           status: "COMPLETED",
-          result: json(result ?? null),
+          result: json(stored ?? null),
           error: Prisma.DbNull,
           completedAt: new Date(),
           leaseExpiresAt: null,
         },
       });
       log.info({ durationMs: Math.round(performance.now() - started) }, "job completed");
+      await writeRecord(job, log);
       finish("completed");
     } catch (err) {
       if (isWorkflowSuspended(err)) {
@@ -199,6 +217,7 @@ export function createJobProcessor(
           data: { status: "CANCELLED", completedAt: new Date(), leaseExpiresAt: null },
         });
         log.info({ step: err.stepName }, "job cancelled at a step boundary");
+        await writeRecord(job, log);
         finish("cancelled");
         return;
       }
@@ -221,6 +240,7 @@ export function createJobProcessor(
           },
         });
         log.error({ err: error }, "job failed");
+        await writeRecord(job, log);
         finish("failed");
         throw new NonRetriableError(error.message, { cause: err });
       }
@@ -240,6 +260,34 @@ export function createJobProcessor(
       clearInterval(heartbeat);
     }
   };
+
+  /**
+   * The job's full execution record (row, steps, related records) as one JSON object in the
+   * result store; Postgres keeps its key. Best effort: a store outage is logged, the job's
+   * outcome stands.
+   */
+  async function writeRecord(job: ClaimedJob, log: Logger): Promise<void> {
+    if (!deps.results) return;
+    try {
+      const record = await prisma.job.findUniqueOrThrow({
+        where: { id: job.id },
+        include: { steps: { orderBy: { startedAt: "asc" } }, relatedRecords: true },
+      });
+      const { key } = await deps.results.store.put(
+        job.tenant_id,
+        job.id,
+        JOB_RECORD_NAME,
+        JSON.stringify(record),
+        "application/json",
+        {
+          at: job.created_at,
+        },
+      );
+      await prisma.job.update({ where: { id: job.id }, data: { recordKey: key } });
+    } catch (err) {
+      log.warn({ err }, "could not write the job's execution record to the result store");
+    }
+  }
 
   /**
    * A callback can land between the step recording WAITING and the job being parked; the

@@ -7,7 +7,7 @@ import { JOBS_QUEUE, type JobMessageBody, type WorkflowRegistry } from "@zixly/w
 import { createConnectorResolver, type VendorUrls } from "./connector-resolver.js";
 import { createCredentialVault } from "./credential-vault.js";
 import { createWorkerMetrics } from "./metrics.js";
-import { createPgStepStore } from "./pg-step-store.js";
+import { createPgStepStore, type ResultOffload } from "./pg-step-store.js";
 import { createJobProcessor } from "./process-job.js";
 
 export interface WorkerDeps {
@@ -19,6 +19,8 @@ export interface WorkerDeps {
   concurrency: number;
   retryMaxDelayMs: number;
   urls: VendorUrls;
+  /** Large results/step outputs and execution records go here (AWS mode: S3). */
+  results?: ResultOffload;
   /** Lease of a claimed job (default 30 s): a crashed worker's job is re-run after it lapses. */
   leaseMs?: number;
   /** This installation's OAuth apps by provider, for token refresh. */
@@ -49,7 +51,14 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     callbackBaseUrl: deps.callbackBaseUrl,
     tenantConcurrency: deps.tenantConcurrency,
     registry: deps.registry,
-    store: createPgStepStore(deps.prisma),
+    storeFor: (job) =>
+      createPgStepStore(
+        deps.prisma,
+        deps.results
+          ? { results: deps.results, tenantId: job.tenantId, jobCreatedAt: job.createdAt }
+          : undefined,
+      ),
+    results: deps.results,
     connectors: createConnectorResolver({
       prisma: deps.prisma,
       vault: createCredentialVault({

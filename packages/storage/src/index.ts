@@ -17,6 +17,8 @@
  * const url = await results.signedUrl(tenantId, (kept as ResultRef).key, 300);
  * ```
  */
+
+export { type ResultStoreEnv, resultStoreFromEnv } from "./from-env.js";
 export {
   DEFAULT_INLINE_LIMIT_BYTES,
   isResultRef,

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { SecretBox } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
+import type { ResultStore } from "@zixly/storage";
 import type { WorkflowRegistry } from "@zixly/workflows";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -18,6 +19,8 @@ export interface ReceiverDeps {
   log: Logger;
   /** Per-tenant limits for `/api` and per-endpoint limits for webhooks; none = unlimited. */
   rateLimits?: { api?: RateLimiter; webhooks?: RateLimiter };
+  /** Where large results live (AWS mode: S3): the jobs API hands out signed download URLs. */
+  results?: { store: ResultStore; urlTtlSec: number };
   /** OAuth apps for the connect flow; without them `/authorize` answers 404. */
   oauth?: OAuthDeps;
   /** Created by the app when not given; pass one to read metrics in tests. */

@@ -1,4 +1,5 @@
 import { type Prisma, withTenant } from "@zixly/db";
+import { isResultRef } from "@zixly/storage";
 import { Router } from "express";
 import { z } from "zod";
 import type { ReceiverDeps } from "../http/context.js";
@@ -55,6 +56,25 @@ export function toJobView(job: JobWithDetail) {
   };
 }
 
+/**
+ * Adds short-lived download URLs for what the job keeps in the result store (a large result,
+ * large step outputs, the execution record). Keys are signed for the caller's tenant only.
+ */
+async function withDownloadUrls(view: ReturnType<typeof toJobView>, job: JobWithDetail, deps: ReceiverDeps) {
+  const results = deps.results;
+  if (!results) return view;
+  const sign = (key: string) => results.store.signedUrl(job.tenantId, key, results.urlTtlSec);
+  const out: Record<string, unknown> = { ...view };
+  if (isResultRef(job.result)) out.resultUrl = await sign(job.result.key);
+  if (job.recordKey) out.recordUrl = await sign(job.recordKey);
+  out.steps = await Promise.all(
+    view.steps.map(async (step) =>
+      isResultRef(step.output) ? { ...step, outputUrl: await sign(step.output.key) } : step,
+    ),
+  );
+  return out;
+}
+
 /** Cursor = the last row's (createdAt, id), opaque to clients. */
 function encodeCursor(job: { createdAt: Date; id: string }): string {
   return Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString("base64url");
@@ -81,7 +101,7 @@ export function jobRoutes(deps: ReceiverDeps): Router {
       include: jobDetail,
     });
     if (!job) throw notFound("job");
-    res.json(toJobView(job));
+    res.json(await withDownloadUrls(toJobView(job), job, deps));
   });
 
   router.get("/", async (req, res) => {
