@@ -16,7 +16,9 @@ export const usage = `zixly — self-hosted workflow automation
 Usage: zixly <command> [options]
 
 Commands:
-  dev                         run receiver + worker in this process (applies migrations first)
+  dev                         run receiver + worker in this process (applies migrations first);
+                              without DATABASE_URL: embedded PostgreSQL + queue in $ZIXLY_DATA_DIR
+                              (default ./.zixly/data), no Postgres or Redis needed
   migrate                     create the database if needed and apply migrations
   demo [--exit]               start the vendor sandboxes and the pipeline, send demo webhooks,
                               print where to look (--exit: stop when the demo jobs finish)
@@ -35,7 +37,7 @@ Options:
   --token T        API key (default $ZIXLY_API_KEY; tenant create: $ZIXLY_ADMIN_TOKEN)
   -h, --help       this help
 
-Configuration comes from the environment and ./.env (see .env.example).
+Configuration comes from the environment and ./.env (see .env.example, docs/local-mode.md).
 Exit codes: 0 ok, 1 failed, 2 usage error, 78 bad configuration.`;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -55,7 +57,9 @@ export async function runCli(argv: string[], io: CliIo = processIo, cwd = proces
     return positionals.length === 0 && !values.help ? EXIT.usage : EXIT.ok;
   }
   const [command, sub, arg] = positionals;
-  const { env } = loadEnvFile(cwd, command === "dev" || command === "demo");
+  const { env, created } = loadEnvFile(cwd, command === "dev" || command === "demo");
+  if (created)
+    io.err(`wrote ${join(cwd, ".env")} from .env.example with a generated encryption key and admin token`);
   const url = values.url ?? env.ZIXLY_URL ?? `http://127.0.0.1:${env.PORT ?? "3000"}`;
   const apiKey = { url, token: values.token ?? env.ZIXLY_API_KEY };
 
@@ -64,7 +68,7 @@ export async function runCli(argv: string[], io: CliIo = processIo, cwd = proces
       `${command} ${command === "dev" || command === "migrate" || command === "demo" ? "" : (sub ?? "")}`.trim()
     ) {
       case "dev": {
-        const pipeline = await startLocalPipeline(env, io);
+        const pipeline = await startLocalPipeline(env, io, { cwd });
         io.err(`zixly dev running — Ctrl-C to stop`);
         await untilSignal();
         await pipeline.stop();
@@ -74,7 +78,7 @@ export async function runCli(argv: string[], io: CliIo = processIo, cwd = proces
         await runMigrations(env.DATABASE_URL, io);
         return EXIT.ok;
       case "demo": {
-        const statuses = await runDemo(env, io, { exit: Boolean(values.exit) });
+        const statuses = await runDemo(env, io, { exit: Boolean(values.exit), cwd });
         const finished = Object.values(statuses);
         return finished.length > 0 && finished.every((s) => s === "COMPLETED") ? EXIT.ok : EXIT.failure;
       }

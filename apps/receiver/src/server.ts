@@ -1,4 +1,4 @@
-import { createLogger, createSecretBox, type Logger, parseEncryptionKeys } from "@zixly/core";
+import { createLogger, createSecretBox, type Logger, parseEncryptionKeys, type SecretBox } from "@zixly/core";
 import { createPrismaClient, type PrismaClient, sqlOf } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
 import { createQueueDriver, queueConfigFromEnv } from "@zixly/queue/config";
@@ -23,6 +23,8 @@ export interface ReceiverOverrides {
   /** A queue driver to use instead of the one `QUEUE_DRIVER` names (embedded mode, tests). */
   queue?: QueueDriver;
   prisma?: PrismaClient;
+  /** A secret box to use instead of one built from ZIXLY_ENCRYPTION_KEY (AWS mode: follows rotation). */
+  secretBox?: SecretBox;
 }
 
 /** Starts the receiver (HTTP API + outbox relay) from its configuration. */
@@ -40,7 +42,7 @@ export async function startReceiver(
     ...workflows,
     ...(await loadWorkflowModules(env.WORKFLOW_MODULES)),
   ]);
-  const secretBox = createSecretBox(parseEncryptionKeys(env.ZIXLY_ENCRYPTION_KEY));
+  const secretBox = overrides.secretBox ?? createSecretBox(parseEncryptionKeys(env.ZIXLY_ENCRYPTION_KEY));
 
   // Rate limits live in Redis so every replica shares them; no offline queue, so a Redis outage
   // fails open at once instead of stalling requests. Without Redis (embedded mode) there are none.

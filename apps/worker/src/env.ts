@@ -17,6 +17,9 @@ export const WorkerEnv = z
     AWS_ENDPOINT_URL: z.url().optional(),
     SQS_QUEUE_URL: z.url().optional(),
     SQS_DLQ_URL: z.url().optional(),
+    /** AWS mode: a Secrets Manager secret (JSON of variable names) holding ZIXLY_ENCRYPTION_KEY and OAuth client secrets. */
+    SECRETS_MANAGER_SECRET_ID: z.string().min(1).optional(),
+    SECRETS_CACHE_TTL_MS: z.coerce.number().int().min(0).default(300_000),
     /** AWS mode: S3 bucket for large results and job execution records (unset = keep everything in Postgres). */
     S3_BUCKET: z.string().min(3).optional(),
     S3_RESULTS_PREFIX: z.string().default("results/"),

@@ -1,4 +1,4 @@
-import { createLogger, createSecretBox, type Logger, parseEncryptionKeys } from "@zixly/core";
+import { createLogger, createSecretBox, type Logger, parseEncryptionKeys, type SecretBox } from "@zixly/core";
 import { createPrismaClient, type PrismaClient, sqlOf } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
 import { createQueueDriver, queueConfigFromEnv } from "@zixly/queue/config";
@@ -12,6 +12,8 @@ export interface WorkerOverrides {
   /** A queue driver to use instead of the one `QUEUE_DRIVER` names (embedded mode, tests). */
   queue?: QueueDriver;
   prisma?: PrismaClient;
+  /** A secret box to use instead of one built from ZIXLY_ENCRYPTION_KEY (AWS mode: follows rotation). */
+  secretBox?: SecretBox;
 }
 
 /** Starts a worker from its configuration; `stop()` drains and closes what it opened. */
@@ -33,7 +35,7 @@ export async function startWorkerFromEnv(
     prisma,
     queue,
     registry: createWorkflowRegistry([...workflows, ...(await loadWorkflowModules(env.WORKFLOW_MODULES))]),
-    secretBox: createSecretBox(parseEncryptionKeys(env.ZIXLY_ENCRYPTION_KEY)),
+    secretBox: overrides.secretBox ?? createSecretBox(parseEncryptionKeys(env.ZIXLY_ENCRYPTION_KEY)),
     log,
     concurrency: env.WORKER_CONCURRENCY,
     retryMaxDelayMs: env.RETRY_MAX_DELAY_MS,

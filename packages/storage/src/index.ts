@@ -39,4 +39,10 @@ export {
   stepOutputName,
   TenantKeyError,
 } from "./result-store.js";
+export {
+  createRefreshingSecretBox,
+  MANAGED_SECRET_NAMES,
+  managedSecretsFromEnv,
+  withManagedSecrets,
+} from "./secret-box.js";
 export { createEnvSecretsProvider, MissingSecretError, type SecretsProvider, withSecret } from "./secrets.js";

@@ -14,6 +14,8 @@ export interface DemoOptions {
   /** Stop everything and return once the demo's jobs finished (tests, CI). */
   exit: boolean;
   timeoutMs?: number;
+  /** Where a relative `ZIXLY_DATA_DIR` (embedded mode) is resolved. Default `process.cwd()`. */
+  cwd?: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function runDemo(
       API_RATE_LIMIT_PER_MINUTE: "0",
     },
     io,
+    { ...(options.cwd ? { cwd: options.cwd } : {}) },
   );
   const stopAll = async () => {
     await pipeline.stop();

@@ -6,7 +6,10 @@ import { progress } from "../progress.js";
 
 /** Creates the database if needed and applies pending migrations, with progress. */
 export async function runMigrations(databaseUrl: string | undefined, io: CliIo): Promise<string[]> {
-  if (!databaseUrl) throw new UsageError("DATABASE_URL is not set (see .env.example)");
+  if (!databaseUrl)
+    throw new UsageError(
+      "DATABASE_URL is not set (see .env.example); without it `zixly dev` runs an embedded database and migrates it itself",
+    );
   const { created } = await ensureDatabase(databaseUrl);
   if (created) io.err(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
   const total = readdirSync(defaultMigrationsDir()).filter((d) => /^\d{14}_/.test(d)).length;
