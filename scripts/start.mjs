@@ -1,62 +1,29 @@
 #!/usr/bin/env node
-// `npm start`: the local pipeline in one command. Loads .env (creating one with generated
-// secrets on first run), applies migrations, then runs the receiver and one worker as child
-// processes, forwarding SIGINT/SIGTERM so both drain before exit.
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+// `npm start`: `zixly dev` in this checkout (`prestart` has built the workspace). The CLI loads
+// .env (writing it from .env.example with a generated encryption key and admin token on first
+// run), applies migrations and runs the receiver and one worker in this process until
+// Ctrl-C / SIGTERM, when both drain before exit.
+//
+// Without DATABASE_URL (the default .env) the database and the queue run embedded: PostgreSQL
+// as PGlite and BullMQ's PostgreSQL backend, data in .zixly/data, so nothing but Node is
+// needed (docs/local-mode.md). With DATABASE_URL set it uses that Postgres and the configured
+// QUEUE_DRIVER (bullmq → REDIS_URL, postgres, sqs).
+//
+// Production-style separate processes are `npm run start:receiver` and `npm run start:worker`;
+// they have no embedded mode and need DATABASE_URL (and the queue's settings) in their environment.
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const envFile = join(root, ".env");
+const cli = join(root, "apps/cli/dist/cli.js");
 
-if (!existsSync(envFile)) {
-  const example = readFileSync(join(root, ".env.example"), "utf8")
-    .replace(/^ZIXLY_ENCRYPTION_KEY=$/m, `ZIXLY_ENCRYPTION_KEY=k1:${randomBytes(32).toString("base64")}`)
-    .replace(/^ZIXLY_ADMIN_TOKEN=$/m, `ZIXLY_ADMIN_TOKEN=${randomBytes(24).toString("hex")}`);
-  writeFileSync(envFile, example, { mode: 0o600 });
-  console.log(
-    "[start] wrote .env with a generated encryption key and admin token (see ZIXLY_ADMIN_TOKEN there)",
+if (!existsSync(cli)) {
+  console.error(
+    "[start] apps/cli is not built: run `npm start` (its prestart builds) or `npm run build` first",
   );
+  process.exit(1);
 }
 
-const fileEnv = {};
-for (const line of readFileSync(envFile, "utf8").split("\n")) {
-  const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-  if (match && match[2] !== "") fileEnv[match[1]] = match[2].replace(/^"(.*)"$/, "$1");
-}
-// Variables already set in the environment win over .env.
-const env = { ...fileEnv, ...process.env };
-
-const migrate = spawnSync(process.execPath, [join(root, "packages/db/dist/cli/migrate.js")], {
-  env,
-  stdio: "inherit",
-});
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
-
-const children = [
-  ["receiver", "apps/receiver/dist/main.js"],
-  ["worker", "apps/worker/dist/main.js"],
-].map(([name, script]) => {
-  const child = spawn(process.execPath, [join(root, script)], { env, stdio: "inherit" });
-  child.on("exit", (code, signal) => {
-    console.log(`[start] ${name} exited (${signal ?? code})`);
-    if (!stopping) shutdown("SIGTERM", code ?? 1);
-  });
-  return child;
-});
-
-let stopping = false;
-let exitCode = 0;
-let alive = children.length;
-for (const child of children) child.on("exit", () => --alive === 0 && process.exit(exitCode));
-
-function shutdown(signal, code = 0) {
-  if (stopping) return;
-  stopping = true;
-  exitCode = code;
-  for (const child of children) if (child.exitCode === null) child.kill(signal);
-}
-process.on("SIGINT", () => shutdown("SIGTERM"));
-process.on("SIGTERM", () => shutdown("SIGTERM"));
+const { runCli } = await import(pathToFileURL(cli).href);
+process.exitCode = await runCli(["dev"], undefined, root);

@@ -137,8 +137,8 @@ export function renderMarkdown(r: Results): string {
       "",
     );
   }
-  const workerTable = (w: WorkerResult) => {
-    lines.push(`## Worker throughput (${w.driver}: ${w.events} events, concurrency ${w.concurrency})`, "");
+  const workerTable = (w: WorkerResult, h = "##") => {
+    lines.push(`${h} Worker throughput (${w.driver}: ${w.events} events, concurrency ${w.concurrency})`, "");
     table(
       ["Drain", "Jobs/s", "Peak RSS MB"],
       [
@@ -191,8 +191,8 @@ export function renderMarkdown(r: Results): string {
       ]),
     );
   }
-  const sustainedTable = (s: Sustained, title: string) => {
-    lines.push(`## ${title} (${s.driver}, ${s.workers} worker process(es), ${s.windowS} s windows)`, "");
+  const sustainedTable = (s: Sustained, title: string, h = "##") => {
+    lines.push(`${h} ${title} (${s.driver}, ${s.workers} worker process(es), ${s.windowS} s windows)`, "");
     lines.push(
       s.found
         ? `Highest steady rate kept up: **${s.rps} webhooks/s**, webhook-to-completion p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms.`
@@ -237,8 +237,17 @@ export function renderMarkdown(r: Results): string {
   if (!p) lines.push("Not run (section not selected).", "");
   else if (!p.available || !p.worker) lines.push(`Skipped: ${p.note}.`, "");
   else {
-    workerTable(p.worker);
-    if (p.sustained) sustainedTable(p.sustained, "Sustained Postgres-only pipeline");
+    if (p.note !== "" && !p.sustained) lines.push(`Note: ${p.note}.`, "");
+    workerTable(p.worker, "###");
+    if (p.capacity) {
+      const c = p.capacity;
+      lines.push(
+        `Capacity (closed loop, 1 worker process): ingest ${c.ingestRps}/s, completed ${c.completedPerSec}/s, ` +
+          `machine ${Math.round(c.machineBusy * 100)}% busy → ${c.limitedBy}.`,
+        "",
+      );
+    }
+    if (p.sustained) sustainedTable(p.sustained, "Sustained Postgres-only pipeline", "###");
   }
 
   lines.push("## Machine and versions", "");
@@ -279,8 +288,8 @@ export function renderMarkdown(r: Results): string {
     "## Commands",
     "",
     "```sh",
-    "npm run bench                       # full run, ~12 minutes; writes bench/results/latest.{json,md}",
-    "BENCH_QUICK=1 npm run bench         # ~3 minute smoke run",
+    "npm run bench                       # full run, < 15 minutes; writes bench/results/latest.{json,md}",
+    "BENCH_QUICK=1 npm run bench         # smoke run, ~3 minutes",
     "BENCH_PROFILE=1 npm run bench       # + --cpu-prof of every receiver/worker process",
     "node --import tsx bench/profile.ts /tmp/zixly-bench-prof/worker/*.cpuprofile",
     "```",

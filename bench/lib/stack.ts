@@ -205,13 +205,17 @@ function extraAppEnv(): Record<string, string> {
   );
 }
 
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+/** Deletes every key under `prefix`; returns how many there were. */
+export async function deletePrefix(redis: Redis, prefix: string, dryRun = false): Promise<number> {
   let cursor = "0";
+  let count = 0;
   do {
     const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
     cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
+    count += keys.length;
+    if (keys.length > 0 && !dryRun) await redis.del(...keys);
   } while (cursor !== "0");
+  return count;
 }
 
 /** CPU used by named groups of processes over a window, in cores (1.0 = one core busy). */

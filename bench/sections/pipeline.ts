@@ -215,7 +215,7 @@ export async function sustainedTrial(
 }
 
 /**
- * The highest steady rate kept up for `windowS`: starts at 90% of the measured capacity, steps
+ * The highest steady rate kept up for `windowS`: starts at 80% of the measured capacity, steps
  * down 15% after a failed window, and tries 10% higher once after a first window that held.
  */
 export async function findSustained(
@@ -228,7 +228,7 @@ export async function findSustained(
   cfg: PipelineConfig,
 ) {
   const trials = [];
-  let rate = Math.max(10, Math.floor(capacity * 0.9));
+  let rate = Math.max(10, Math.floor(capacity * 0.8));
   let best: Awaited<ReturnType<typeof sustainedTrial>> | undefined;
   for (let i = 0; i < maxTrials; i++) {
     const trial = await sustainedTrial(stack, driver, workers, rate, windowS, cfg);

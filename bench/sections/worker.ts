@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import { sampleActivity } from "../lib/activity.js";
 import { closedLoop } from "../lib/load.js";
 import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
-import { cpuMeter, type QueueDriverName, REDIS_URL, type Stack } from "../lib/stack.js";
+import { cpuMeter, deletePrefix, type QueueDriverName, REDIS_URL, type Stack } from "../lib/stack.js";
 import { log, round, waitFor } from "../lib/util.js";
 
 export async function workerSection(
@@ -49,6 +49,8 @@ export async function workerSection(
   );
   await receiver.stop();
   const filled = await stack.count();
+  // With QUEUE_DRIVER=postgres nothing may reach Redis: otherwise the apps ignored the setting.
+  const redisKeys = driver === "postgres" ? await deletePrefix(stack.redis, prefix, true) : 0;
   log(
     `worker fill: ${accepted} accepted (${refused} refused and resent) → ${filled.events} events, ${filled.jobs} jobs`,
   );
@@ -102,7 +104,9 @@ export async function workerSection(
     completed: r.completed,
     withFullState: r.complete_state,
     stepMemos: r.steps,
+    redisKeysOfPostgresRun: redisKeys,
     ok:
+      redisKeys === 0 &&
       fill.accepted === events &&
       filled.events === events &&
       r.complete_state === events &&

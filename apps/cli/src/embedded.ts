@@ -5,8 +5,10 @@
  *
  * - **App database** (`<dataDir>/db`): a PGlite instance behind `pglite-socket`'s TCP server on
  *   127.0.0.1 and a free port, so Prisma (`@prisma/adapter-pg`) and the migration runner (`pg`)
- *   connect with an ordinary `DATABASE_URL`. All connections share PGlite's one session; the
- *   server runs their statements one at a time.
+ *   connect with an ordinary `DATABASE_URL`. All connections share PGlite's one session, and
+ *   the server queues single protocol messages, so concurrent extended-protocol clients can
+ *   interleave: give the app ONE busy connection (a Prisma pool of 1); short-lived extras
+ *   (the migration run before it, `psql`'s simple queries) are fine.
  * - **Queue** (`<dataDir>/queue`): a second PGlite, in-process behind `createPglitePool`, running
  *   BullMQ's PostgreSQL backend (`createPostgresDriver`). It needs its own instance: the pool
  *   sets the instance's `search_path` to the queue schema, and `LISTEN`/`NOTIFY` only reaches
@@ -29,7 +31,7 @@ export interface EmbeddedOptions {
   queue?: boolean;
   /** Queue lease (BullMQ lock) and stalled-check interval, ms. Default the driver's 30 000. */
   queueLockMs?: number;
-  /** Most socket connections to the app database (default 10; Prisma's pool must stay below it). */
+  /** Most socket connections to the app database (default 10: room for the app's one and tools). */
   maxConnections?: number;
 }
 

@@ -23,8 +23,13 @@ export interface LocalPipelineOptions {
 /** Where embedded mode keeps its data unless `ZIXLY_DATA_DIR` says otherwise (gitignored). */
 export const DEFAULT_DATA_DIR = join(".zixly", "data");
 
-/** Prisma's pool on the embedded database: PGlite runs one statement at a time anyway. */
-const EMBEDDED_PRISMA_POOL = 4;
+/**
+ * Prisma's pool on the embedded database: one connection. PGlite is a single session that runs
+ * one statement at a time anyway, and pglite-socket 0.2.17 queues protocol *messages*, not
+ * whole Parse…Sync exchanges: with two or more busy connections their unnamed statements and
+ * portals interleave (measured: `portal "" does not exist` and wrong results with a pool of 4).
+ */
+export const EMBEDDED_PRISMA_POOL = 1;
 
 /** Stands in for `DATABASE_URL` while validating an embedded configuration (never connected to). */
 const PLACEHOLDER_DATABASE_URL = "postgresql://embedded@127.0.0.1:5432/postgres";
