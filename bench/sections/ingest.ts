@@ -2,7 +2,7 @@
 // against a bare Express 5 endpoint in the same run. No worker runs, so nothing else competes
 // with the receiver for the two cores but Postgres, Redis and the load generator.
 import { closedLoop } from "../lib/load.js";
-import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
+import { cpuSeconds, freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
 import { cpuMeter, type Stack } from "../lib/stack.js";
 import { log, round, sleep, waitFor } from "../lib/util.js";
 
@@ -24,12 +24,14 @@ export async function ingestSection(
   await waitHealthy(bare, `http://127.0.0.1:${port}/health`, bareLog);
   const bareUrl = `http://127.0.0.1:${port}/webhooks/00000000-0000-4000-8000-000000000000`;
   await closedLoop({ url: bareUrl, secret: stack.secret, connections, durationS: cfg.warmupS });
+  const bareCpu = cpuSeconds(bare.pid);
   const baseline = await closedLoop({
     url: bareUrl,
     secret: stack.secret,
     connections,
     durationS: cfg.durationS,
   });
+  const bareCpuMsPerRequest = ((cpuSeconds(bare.pid) - bareCpu) * 1000) / baseline.accepted;
   await bare.stop();
   log(`ingest baseline (bare Express 5): ${baseline.rps} req/s, p99 ${baseline.p99Ms} ms`);
 
@@ -42,6 +44,7 @@ export async function ingestSection(
   await settle(stack);
   const before = await stack.count();
   receiver.resetPeak();
+  const receiverCpu = cpuSeconds(receiver.pid);
   const cpu = cpuMeter(async () => {
     const pgPids = await stack.postgresPids();
     return {
@@ -60,6 +63,7 @@ export async function ingestSection(
     durationS: cfg.durationS,
   });
   const cpuUse = await cpu.stop();
+  const receiverCpuSeconds = cpuSeconds(receiver.pid) - receiverCpu;
   const loadRssMb = receiver.peakRssMb();
   const after = await settle(stack);
   await receiver.stop();
@@ -95,6 +99,9 @@ export async function ingestSection(
     p99Ms: run.p99Ms,
     baselineP50Ms: baseline.p50Ms,
     baselineP99Ms: baseline.p99Ms,
+    // CPU per request: what other load on a shared machine changes least.
+    cpuMsPerRequest: round((receiverCpuSeconds * 1000) / Math.max(1, stored), 2),
+    baselineCpuMsPerRequest: round(bareCpuMsPerRequest, 3),
     connections,
     durationS: cfg.durationS,
     bodyBytes: 2194,

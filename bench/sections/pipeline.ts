@@ -106,7 +106,17 @@ export async function capacityRun(
     machineBusy: cpuUse.machineBusy,
     postgresActivity: pg,
     limitedBy: "",
+    cpuMsPerWebhook: {} as Record<string, number>,
+    /** Webhooks/s two cores could carry if they ran only the pipeline (no load generator, nothing else). */
+    projectedOn2Cores: 0,
   };
+  // CPU per completed webhook of each part of the pipeline: robust to other load on the machine.
+  const completed = Math.max(1, result.completedPerSec);
+  const parts = Object.entries(cpuUse.cores).filter(([k]) => k !== "other" && k !== "loadgen");
+  result.cpuMsPerWebhook = Object.fromEntries(parts.map(([k, v]) => [k, round((v * 1000) / completed, 2)]));
+  const totalMs = parts.reduce((sum, [, v]) => sum + (v * 1000) / completed, 0);
+  result.cpuMsPerWebhook.total = round(totalMs, 2);
+  result.projectedOn2Cores = Math.round(2000 / totalMs);
   result.limitedBy = bottleneck(result.cpuCores, cpuUse.machineBusy, pg);
   log(
     `capacity ${driver} ×${workers}: ingest ${result.ingestRps}/s, completed ${result.completedPerSec}/s, ` +

@@ -7,7 +7,7 @@ import { createPostgresBackend, Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { sampleActivity } from "../lib/activity.js";
 import { closedLoop } from "../lib/load.js";
-import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
+import { cpuSeconds, freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
 import { cpuMeter, deletePrefix, type QueueDriverName, REDIS_URL, type Stack } from "../lib/stack.js";
 import { log, round, waitFor } from "../lib/util.js";
 
@@ -69,6 +69,9 @@ export async function workerSection(
   await cpu.start();
   const worker = await stack.startWorker(driver, prefix, concurrency);
   workerPids.push(worker.pid);
+  // CPU per job from here on (start-up excluded): the one figure other load on the machine barely moves.
+  const cpuAtStart = cpuSeconds(worker.pid);
+  const doneAtStart = (await stack.count()).completed;
   // Drained when nothing is left; a drain that makes no progress for 60 s is an error, not a result.
   let progress = { completed: -1, at: Date.now() };
   await waitFor(
@@ -85,6 +88,7 @@ export async function workerSection(
     200,
   );
   const cpuUse = await cpu.stop();
+  const workerCpuMsPerJob = ((cpuSeconds(worker.pid) - cpuAtStart) * 1000) / Math.max(1, events - doneAtStart);
   const pgActivity = await activity.stop();
   const peakRssMb = worker.peakRssMb();
   await worker.stop();
@@ -119,6 +123,9 @@ export async function workerSection(
     ratio: round(jobsPerSec / baseline.jobsPerSec, 3),
     jobsPerSec: round(jobsPerSec),
     baselineJobsPerSec: round(baseline.jobsPerSec),
+    // CPU per job is what contention on a shared machine changes least: compare these too.
+    workerCpuMsPerJob: round(workerCpuMsPerJob, 2),
+    baselineCpuMsPerJob: round(baseline.cpuMsPerJob, 3),
     events,
     concurrency,
     fillRps: fill.rps,
@@ -184,5 +191,5 @@ async function rawDrain(stack: Stack, driver: QueueDriverName, count: number, co
     .split("\n")
     .find((l) => l.startsWith('{"done"'));
   if (!line) throw new Error(`raw BullMQ drain printed no result; see ${file}`);
-  return { ...(JSON.parse(line) as { jobsPerSec: number }), peakRssMb };
+  return { ...(JSON.parse(line) as { jobsPerSec: number; cpuMsPerJob: number }), peakRssMb };
 }

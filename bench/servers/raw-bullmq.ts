@@ -9,9 +9,13 @@ const count = Number(process.env.RAW_COUNT);
 const concurrency = Number(process.env.RAW_CONCURRENCY);
 const queueName = "raw";
 let first = 0;
+let firstCpu = process.cpuUsage();
 let done = 0;
 const processor = async (_job: Job) => {
-  first ||= performance.now();
+  if (!first) {
+    first = performance.now();
+    firstCpu = process.cpuUsage();
+  }
 };
 
 const worker =
@@ -30,7 +34,9 @@ const worker =
 worker.on("completed", () => {
   if (++done === count) {
     const seconds = (performance.now() - first) / 1000;
-    console.log(JSON.stringify({ done, seconds, jobsPerSec: done / seconds }));
+    const cpu = process.cpuUsage(firstCpu);
+    const cpuMsPerJob = (cpu.user + cpu.system) / 1000 / done;
+    console.log(JSON.stringify({ done, seconds, jobsPerSec: done / seconds, cpuMsPerJob }));
     void worker.close().then(() => process.exit(0));
   }
 });

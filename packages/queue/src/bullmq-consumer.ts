@@ -1,22 +1,56 @@
 /**
- * One {@link Consumer} = one BullMQ `Worker` on its own Redis connection. This module owns the
- * parts of the contract BullMQ does not give as-is: the per-delivery `AbortSignal`, and a stop
- * that drains, honours a deadline (abandoning handlers that overrun it) and cannot hang while
- * Redis is down.
+ * One {@link Consumer} = one BullMQ `Worker`, on whatever backend the driver opens for it (an
+ * ioredis connection for the BullMQ driver, BullMQ's PostgreSQL backend for the Postgres
+ * driver). This module owns the parts of the contract BullMQ does not give as-is: the
+ * per-delivery `AbortSignal`, and a stop that drains, honours a deadline (abandoning handlers
+ * that overrun it) and cannot hang while the backend is down.
  */
-import { DelayedError, type Job, WaitingError, Worker } from "bullmq";
+import {
+  type BackendFactory,
+  DelayedError,
+  type IQueueBackend,
+  type Job,
+  type JobProgress,
+  WaitingError,
+  Worker,
+  type WorkerOptions,
+} from "bullmq";
 import { assertBullmqQueueName, contractBackoffStrategy } from "./bullmq-jobs.js";
 import type { Consumer, Delivery, DeliveryHandler, StopOptions } from "./queue-driver.js";
-import { closeClient, createConsumerClient, type RedisConnection } from "./redis-clients.js";
+
+/** Where one consumer's Worker connects, and how that connection is given back. */
+export interface WorkerConnection<C> {
+  /** BullMQ's `connection` option for the Worker. */
+  connection: C;
+  /** The backend the Worker runs on (BullMQ's `Worker` 4th argument). */
+  backendFactory: BackendFactory<IQueueBackend, C>;
+  /** Called once the Worker is closed (e.g. end a pool that only this consumer used). */
+  release(): Promise<void>;
+}
 
 /** Worker settings shared by every consumer of a driver. */
-export interface ConsumerSettings {
-  connection: RedisConnection;
-  prefix: string;
+export interface ConsumerSettings<C> {
+  /** Opens the connection of one consumer; called once per {@link startBullmqConsumer}. */
+  open(): WorkerConnection<C>;
+  /** BullMQ `prefix` (Redis key prefix; the Postgres backend ignores it). */
+  prefix?: string;
   jitter: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
   maxStalledCount: number;
+  /**
+   * How long the Worker waits before fetching again after a connection error (BullMQ
+   * `runRetryDelay`, default 15 000). Lower means a quicker resume after an outage.
+   */
+  runRetryDelayMs?: number;
+  /**
+   * Make the drain cover fetches too: on stop, wake the Worker's blocking wait and wait for
+   * fetches in flight, so a job handed over during the drain is handed back to the queue at
+   * once instead of being abandoned to its lease. Right for backends whose fetches fail fast
+   * while down (Postgres: refused or connect-timeout); off for ioredis, whose consumer client
+   * holds commands until Redis is back, which would hold a stop without a deadline as long.
+   */
+  drainFetches?: boolean;
   onError: (error: Error) => void;
 }
 
@@ -43,22 +77,32 @@ function toError(thrown: unknown): Error {
 }
 
 /**
- * A Worker that knows which jobs it is still busy with. `processJob` covers the whole life of a
- * job in the worker: the handler *and* writing its outcome (ack, retry, dead letter) to Redis,
+ * A Worker that knows what it is still busy with: fetches in flight (`moveToActive`) and jobs
+ * in `processJob`, which covers the handler *and* writing its outcome (ack, retry, dead letter),
  * which is what a drain has to wait for.
  */
-class DrainableWorker<T> extends Worker<T, void> {
+class DrainableWorker<T, C> extends Worker<T, void, string, IQueueBackend, JobProgress, C> {
   readonly busy = new Set<Promise<unknown>>();
+  /** Whether fetches count as busy (see {@link ConsumerSettings.drainFetches}). */
+  drainFetches = false;
 
-  override processJob(job: Job<T, void>, token: string, fetchNextCallback?: () => boolean) {
-    const processing = super.processJob(job, token, fetchNextCallback);
-    this.busy.add(processing);
-    const done = () => this.busy.delete(processing);
-    processing.then(done, done);
-    return processing;
+  #track<R>(promise: Promise<R>): Promise<R> {
+    this.busy.add(promise);
+    const done = () => this.busy.delete(promise);
+    promise.then(done, done);
+    return promise;
   }
 
-  /** Resolve once no job is in flight (BullMQ hands a fetched job over a tick later, so look twice). */
+  protected override moveToActive(token: string, name?: string) {
+    const fetching = super.moveToActive(token, name);
+    return this.drainFetches ? this.#track(fetching) : fetching;
+  }
+
+  override processJob(job: Job<T, void>, token: string, fetchNextCallback?: () => boolean) {
+    return this.#track(super.processJob(job, token, fetchNextCallback));
+  }
+
+  /** Resolve once nothing is in flight (BullMQ hands a fetched job over a tick later, so look twice). */
   async idle(): Promise<void> {
     for (let quietChecks = 0; quietChecks < 2; ) {
       if (this.busy.size > 0) {
@@ -72,12 +116,16 @@ class DrainableWorker<T> extends Worker<T, void> {
   }
 }
 
-/** Start a BullMQ worker for `queue` that hands jobs to `handler`. */
-export function startBullmqConsumer<T>(
+/**
+ * Start a BullMQ worker for `queue` that hands jobs to `handler`. `backendQueue` is the queue's
+ * name in the backend when the driver maps names (the Postgres driver's prefix).
+ */
+export function startBullmqConsumer<T, C>(
   queue: string,
   handler: DeliveryHandler<T>,
   concurrency: number,
-  settings: ConsumerSettings,
+  settings: ConsumerSettings<C>,
+  backendQueue: string = queue,
 ): Consumer {
   assertBullmqQueueName(queue);
   // Keyed by BullMQ's per-fetch token, not the job id: after a lost lease the same job can be
@@ -134,23 +182,24 @@ export function startBullmqConsumer<T>(
     run.abandon();
   }
 
-  const client = createConsumerClient(settings.connection);
-  // The worker forwards its connections' errors as its own; listening on the client too would
-  // report each twice. Until BullMQ attaches, a bare client must not crash the process.
-  client.on("error", () => undefined);
-  let worker: DrainableWorker<T>;
+  const { connection, backendFactory, release } = settings.open();
+  let worker: DrainableWorker<T, C>;
   try {
-    worker = new DrainableWorker<T>(queue, processor, {
-      connection: client,
-      prefix: settings.prefix,
+    const options: WorkerOptions<C> = {
+      connection,
       concurrency,
       lockDuration: settings.lockDurationMs,
       stalledInterval: settings.stalledIntervalMs,
       maxStalledCount: settings.maxStalledCount,
       settings: { backoffStrategy: contractBackoffStrategy(settings.jitter) },
-    });
+      ...(settings.prefix !== undefined ? { prefix: settings.prefix } : {}),
+      ...(settings.runRetryDelayMs !== undefined ? { runRetryDelay: settings.runRetryDelayMs } : {}),
+    };
+    worker = new DrainableWorker<T, C>(backendQueue, processor, options, backendFactory);
+    // Read only once the worker fetches, which is after a few awaits: set in time.
+    worker.drainFetches = settings.drainFetches === true;
   } catch (error) {
-    client.disconnect();
+    void release();
     throw error;
   }
   worker.on("error", settings.onError);
@@ -172,19 +221,20 @@ export function startBullmqConsumer<T>(
     deadlinePassed();
   };
 
-  // BullMQ's graceful `close()` can hang for as long as Redis is down (it waits for the
-  // blocking connection to end, which ioredis never signals while reconnecting). So the drain
-  // is done here — pause fetching, wait for in-flight jobs — and the worker is then closed
-  // with `force`, which has nothing left to wait for.
+  // BullMQ's graceful `close()` can hang for as long as the backend is down (it waits for the
+  // main loop, whose fetch retries until the backend is back). So the drain is done here —
+  // pause fetching, wait for in-flight fetches and jobs — and the worker is then closed with
+  // `force`, which has nothing left to wait for.
   const shutdown = async (): Promise<void> => {
     stopping = true;
     try {
       await worker.pause(true);
+      if (settings.drainFetches) await worker.getBackend().disconnectBlocking(false);
       await Promise.race([worker.idle(), deadline]);
       abandonAll();
       await worker.close(true);
     } finally {
-      await closeClient(client);
+      await release();
     }
   };
 

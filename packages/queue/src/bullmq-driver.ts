@@ -2,7 +2,7 @@
  * The {@link QueueDriver} over BullMQ on Redis. See `docs/queue.md` for how each rule of the
  * contract maps onto BullMQ (locks, stalled-job recovery, the failed set as dead letters).
  */
-import { Queue } from "bullmq";
+import { createRedisBackend, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type ConsumerSettings, startBullmqConsumer } from "./bullmq-consumer.js";
 import {
@@ -25,7 +25,12 @@ import type {
   QueueMessage,
   StopOptions,
 } from "./queue-driver.js";
-import { closeClient, createProducerClient, type RedisConnection } from "./redis-clients.js";
+import {
+  closeClient,
+  createConsumerClient,
+  createProducerClient,
+  type RedisConnection,
+} from "./redis-clients.js";
 import { withTimeout } from "./timeout.js";
 
 /** Options of {@link createBullmqDriver}. */
@@ -108,8 +113,14 @@ export function createBullmqDriver(options: BullmqDriverOptions): QueueDriver {
   if (!(Number.isFinite(jitter) && jitter >= 0))
     throw new RangeError("createBullmqDriver: jitter must be a finite number ≥ 0");
   const report = onceReporter(options.onError ?? ((error) => console.error("[@zixly/queue]", error)));
-  const consumerSettings: ConsumerSettings = {
-    connection: options.connection,
+  const consumerSettings: ConsumerSettings<Redis> = {
+    open: () => {
+      const client = createConsumerClient(options.connection);
+      // The worker forwards its connections' errors as its own; listening on the client too would
+      // report each twice. Until BullMQ attaches, a bare client must not crash the process.
+      client.on("error", () => undefined);
+      return { connection: client, backendFactory: createRedisBackend, release: () => closeClient(client) };
+    },
     prefix,
     jitter,
     lockDurationMs: positiveInteger(options.lockDurationMs ?? 30_000, "lockDurationMs"),

@@ -5,6 +5,7 @@
  */
 import { type PgPool, type PostgresQueueBackend, Queue } from "bullmq";
 import pg from "pg";
+import { type ConsumerSettings, startBullmqConsumer } from "./bullmq-consumer.js";
 import {
   assertBullmqJobId,
   assertBullmqQueueName,
@@ -21,7 +22,6 @@ import {
   postgresBackendFactory,
   searchPathOption,
 } from "./postgres-backend.js";
-import { startNamedWorkerConsumer, type WorkerConsumerSettings } from "./postgres-consumer.js";
 import { assertPostgresMessages, assertPostgresText } from "./postgres-validation.js";
 import type {
   BackoffPolicy,
@@ -207,7 +207,7 @@ export function createPostgresDriver(options: PostgresDriverOptions): QueueDrive
   const openPool = (): pg.Pool =>
     createPool(options.connectionString as string, schema, poolSize, timeoutMs, report);
 
-  const consumerSettings: WorkerConsumerSettings<PgPool> = {
+  const consumerSettings: ConsumerSettings<PgPool> = {
     open: () => {
       if (sharedPool) {
         return {
@@ -307,12 +307,12 @@ export function createPostgresDriver(options: PostgresDriverOptions): QueueDrive
       assertConsumeOptions(opts);
       assertBullmqQueueName(queue);
       assertPostgresText(queue, "queue name");
-      const inner = startNamedWorkerConsumer(
+      const inner = startBullmqConsumer(
         queue,
-        backendName(queue),
         handler,
         opts.concurrency,
         consumerSettings,
+        backendName(queue),
       );
       const consumer: Consumer = {
         stop: (stopOptions) => inner.stop(stopOptions).finally(() => consumers.delete(consumer)),
