@@ -36,7 +36,7 @@ describe("worker process", () => {
       );
 
       worker.child.kill("SIGTERM");
-      await waitFor(() => worker.output().includes("worker draining"), 5_000, "the worker to start draining");
+      await waitFor(() => worker.output().includes("(draining) stopping"), 5_000, "the worker to start draining");
       // Accepted after the signal: the draining worker must leave it for another worker.
       const late = pipeline.xero.addInvoice({ Status: "AUTHORISED" });
       const second = xeroDelivery(t.webhookKey, [{ resourceId: late.InvoiceID, tenantId: t.xeroTenantId }]);
@@ -54,7 +54,7 @@ describe("worker process", () => {
       expect((await pipeline.db.prisma.job.findUniqueOrThrow({ where: { id: lateJobId } })).status).toBe(
         "QUEUED",
       );
-      expect(worker.output()).toContain("worker draining");
+      expect(worker.output()).toContain("(draining) stopped");
     } finally {
       pipeline.xero.setLatency(0);
       if (worker.child.exitCode === null) worker.child.kill("SIGKILL");

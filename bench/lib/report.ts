@@ -134,6 +134,8 @@ export function renderMarkdown(r: Results): string {
         `but cut off in flight when the generator stopped (≤ connections) → ${i.check.ok ? "OK" : "**FAILED**"}. ` +
         `Refused: ${i.check.refused} answers 5xx, ${i.check.errors} connection errors/timeouts.`,
       `CPU during the run (cores): ${cores(i.cpuCores)}; machine ${Math.round(i.machineBusy * 100)}% busy.`,
+      `CPU per request: receiver ${i.cpuMsPerRequest} ms, bare Express ${i.baselineCpuMsPerRequest} ms ` +
+        `(ratio ${(i.baselineCpuMsPerRequest / i.cpuMsPerRequest).toFixed(3)}×; robust to other load).`,
       "",
     );
   }
@@ -154,6 +156,7 @@ export function renderMarkdown(r: Results): string {
       `Check: ${w.check.accepted} accepted, ${w.check.events} events, ${w.check.withFullState} jobs COMPLETED with ` +
         `timestamps and 1 attempt, ${w.check.stepMemos} step memos → ${w.check.ok ? "OK" : "**FAILED**"}.`,
       `CPU during the drain (cores): ${cores(w.cpuCores)}; machine ${Math.round(w.machineBusy * 100)}% busy.`,
+      `CPU per job: worker ${w.workerCpuMsPerJob} ms, raw BullMQ ${w.baselineCpuMsPerJob} ms (Postgres, Redis not included).`,
       `Postgres sessions busy on average: ${w.postgresActivity.avgActiveSessions}; waits: ${cores(w.postgresActivity.byWait)}.`,
       "",
       "Top statements by sampled active time:",
@@ -177,6 +180,8 @@ export function renderMarkdown(r: Results): string {
         "Ingest/s",
         "Completed/s",
         "Backlog growth/s",
+        "CPU ms per webhook",
+        "Projected on 2 cores",
         "Machine busy",
         "Limited by",
       ],
@@ -186,9 +191,17 @@ export function renderMarkdown(r: Results): string {
         c.ingestRps,
         c.completedPerSec,
         c.backlogGrowthPerSec,
+        cores(c.cpuMsPerWebhook),
+        `${c.projectedOn2Cores}/s`,
         `${Math.round(c.machineBusy * 100)}%`,
         c.limitedBy,
       ]),
+    );
+    lines.push(
+      "CPU ms per webhook: CPU time of each part of the pipeline per completed webhook (load generator and",
+      "other processes excluded). Projected on 2 cores: 2,000 ms / total, the rate two cores could carry if",
+      "they ran nothing else; unlike the rates, it barely moves with other load on a shared machine.",
+      "",
     );
   }
   const sustainedTable = (s: Sustained, title: string, h = "##") => {

@@ -88,7 +88,8 @@ export async function workerSection(
     200,
   );
   const cpuUse = await cpu.stop();
-  const workerCpuMsPerJob = ((cpuSeconds(worker.pid) - cpuAtStart) * 1000) / Math.max(1, events - doneAtStart);
+  const workerCpuMsPerJob =
+    ((cpuSeconds(worker.pid) - cpuAtStart) * 1000) / Math.max(1, events - doneAtStart);
   const pgActivity = await activity.stop();
   const peakRssMb = worker.peakRssMb();
   await worker.stop();

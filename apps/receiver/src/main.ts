@@ -1,4 +1,4 @@
-import { createLogger } from "@zixly/core";
+import { createLogger, stopOnSignals } from "@zixly/core";
 import { managedSecretsFromEnv } from "@zixly/storage";
 import { loadReceiverEnv } from "./env.js";
 import { startReceiver } from "./server.js";
@@ -20,17 +20,7 @@ async function main(): Promise<void> {
     ...(managed.secretBox ? { secretBox: managed.secretBox } : {}),
   });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "receiver stopping");
-    await receiver.stop();
-    log.info("receiver stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  stopOnSignals(log, "receiver", () => receiver.stop());
 }
 
 void main();

@@ -1,4 +1,4 @@
-import { createLogger } from "@zixly/core";
+import { createLogger, stopOnSignals } from "@zixly/core";
 import { managedSecretsFromEnv } from "@zixly/storage";
 import { loadWorkerEnv } from "./env.js";
 import { startWorkerFromEnv } from "./from-env.js";
@@ -20,17 +20,8 @@ async function main(): Promise<void> {
     ...(managed.secretBox ? { secretBox: managed.secretBox } : {}),
   });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "worker draining: no new jobs, waiting for running ones");
-    await worker.stop();
-    log.info("worker stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Draining: no new jobs are taken; running ones finish before the process exits.
+  stopOnSignals(log, "worker (draining)", () => worker.stop());
 }
 
 void main();

@@ -28,3 +28,4 @@ export {
   serializeError,
 } from "./errors.js";
 export { type CreateLoggerOptions, createLogger, type Logger, redactedPaths } from "./logger.js";
+export { stopOnSignals } from "./shutdown.js";
