@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Prisma, PrismaClient } from "@zixly/db";
+import type { PrismaClient } from "@zixly/db";
 import type { WorkflowEvent, WorkflowRegistry } from "@zixly/workflows";
 import { storableDate } from "./storable.js";
 
@@ -46,85 +46,93 @@ export async function persistEvents(
   requestId: string,
 ): Promise<PersistResult> {
   const unique = dedupeWithinDelivery(events);
-  const rows = unique.map((event) => ({
+  const eventRows = unique.map((event) => ({
     id: randomUUID(),
-    tenantId: endpoint.tenantId,
-    endpointId: endpoint.id,
-    source: endpoint.source,
-    eventType: event.type,
-    dedupeKey: event.id,
-    payload: event as unknown as Prisma.InputJsonValue,
-    requestId,
-    occurredAt: storableDate(event.occurredAt),
+    dedupe_key: event.id,
+    event_type: event.type,
+    payload: event,
+    occurred_at: storableDate(event.occurredAt)?.toISOString() ?? null,
   }));
+  const jobRows = unique.flatMap((event, index) =>
+    registry.match(event).map((workflow) => ({
+      id: randomUUID(),
+      event_id: eventRows[index]!.id,
+      workflow: workflow.id,
+      max_attempts: workflow.retries.attempts,
+    })),
+  );
 
-  return prisma.$transaction(async (tx) => {
-    const inserted = await tx.webhookEvent.createManyAndReturn({
-      data: rows,
-      skipDuplicates: true,
-      select: { id: true, dedupeKey: true },
-    });
-    const insertedKeys = new Set(inserted.map((r) => r.dedupeKey));
+  // ONE statement, so one implicit transaction and one round trip: events are inserted unless
+  // already in the inbox (the unique index makes concurrent deliveries of one event wait for
+  // each other), and jobs only for the events this statement inserted. The tenant's backlog
+  // is read from the snapshot before the inserts (fair-queueing position).
+  const [outcome] = await prisma.$queryRawUnsafe<
+    Array<{ inserted_events: string[] | null; inserted_jobs: string[] | null; backlog: bigint }>
+  >(
+    `WITH input_events AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS e(id uuid, dedupe_key text, event_type text, payload jsonb, occurred_at timestamptz)
+     ), ins AS (
+       INSERT INTO webhook_events (id, tenant_id, endpoint_id, source, event_type, dedupe_key, payload, request_id, occurred_at)
+       SELECT e.id, $2::uuid, $3::uuid, $4, e.event_type, e.dedupe_key, e.payload, $5, e.occurred_at FROM input_events e
+       ON CONFLICT (endpoint_id, dedupe_key) DO NOTHING
+       RETURNING id
+     ), input_jobs AS (
+       SELECT * FROM jsonb_to_recordset($6::jsonb) AS j(id uuid, event_id uuid, workflow text, max_attempts int)
+     ), jb AS (
+       INSERT INTO jobs (id, tenant_id, event_id, workflow, input, max_attempts, request_id)
+       SELECT j.id, $2::uuid, j.event_id, j.workflow, e.payload, j.max_attempts, $5
+         FROM input_jobs j JOIN ins ON ins.id = j.event_id JOIN input_events e ON e.id = j.event_id
+       RETURNING id
+     )
+     SELECT (SELECT array_agg(id::text) FROM ins) AS inserted_events,
+            (SELECT array_agg(id::text) FROM jb) AS inserted_jobs,
+            (SELECT count(*) FROM jobs WHERE tenant_id = $2::uuid AND status = 'QUEUED') AS backlog`,
+    JSON.stringify(eventRows),
+    endpoint.tenantId,
+    endpoint.id,
+    endpoint.source,
+    requestId,
+    JSON.stringify(jobRows),
+  );
+  const insertedEvents = new Set(outcome?.inserted_events ?? []);
+  const insertedJobs = new Set(outcome?.inserted_jobs ?? []);
+  let position = Number(outcome?.backlog ?? 0);
 
-    // The tenant's backlog (jobs queued, not yet run) orders its new jobs behind its own, not
-    // behind other tenants'. Read inside the transaction; concurrent deliveries may share a
-    // position, which only makes ordering between them arbitrary.
-    const [backlog] = await tx.$queryRaw<{ n: bigint }[]>`
-      SELECT count(*) AS n FROM jobs WHERE tenant_id = ${endpoint.tenantId}::uuid AND status = 'QUEUED'`;
-    let position = Number(backlog?.n ?? 0);
-    const newJobs: (NewJob & { eventId: string })[] = [];
-    const jobRows: Prisma.JobCreateManyInput[] = [];
-    for (const [index, event] of unique.entries()) {
-      const row = rows[index];
-      if (!row || !insertedKeys.has(event.id)) continue;
-      for (const workflow of registry.match(event)) {
-        const job = { id: randomUUID(), tenantId: endpoint.tenantId, workflow: workflow.id, eventId: row.id };
-        newJobs.push({ ...job, priority: ++position });
-        jobRows.push({
-          ...job,
-          input: event as unknown as Prisma.InputJsonValue,
-          maxAttempts: workflow.retries.attempts,
-          requestId,
-        });
-      }
+  const newJobs: NewJob[] = jobRows
+    .filter((j) => insertedJobs.has(j.id))
+    .map((j) => ({ id: j.id, tenantId: endpoint.tenantId, workflow: j.workflow, priority: ++position }));
+
+  // Events seen before: answer with their original ids (and their jobs').
+  const seenKeys = eventRows.filter((e) => !insertedEvents.has(e.id)).map((e) => e.dedupe_key);
+  const seen =
+    seenKeys.length === 0
+      ? []
+      : await prisma.$queryRawUnsafe<Array<{ id: string; dedupe_key: string; job_ids: string[] }>>(
+          `SELECT e.id::text, e.dedupe_key,
+                  COALESCE(array_agg(j.id::text ORDER BY j.created_at, j.id) FILTER (WHERE j.id IS NOT NULL), '{}') AS job_ids
+             FROM webhook_events e LEFT JOIN jobs j ON j.event_id = e.id
+            WHERE e.endpoint_id = $1::uuid AND e.dedupe_key = ANY($2::text[])
+            GROUP BY e.id`,
+          endpoint.id,
+          seenKeys,
+        );
+  const seenByKey = new Map(seen.map((s) => [s.dedupe_key, s]));
+
+  const eventIds: string[] = [];
+  const jobIds: string[] = [];
+  for (const row of eventRows) {
+    if (insertedEvents.has(row.id)) {
+      eventIds.push(row.id);
+      for (const job of jobRows) if (job.event_id === row.id) jobIds.push(job.id);
+    } else {
+      const previous = seenByKey.get(row.dedupe_key);
+      if (!previous) continue;
+      eventIds.push(previous.id);
+      jobIds.push(...previous.job_ids);
     }
-    if (jobRows.length > 0) await tx.job.createMany({ data: jobRows });
-
-    const seenKeys = unique.map((e) => e.id).filter((key) => !insertedKeys.has(key));
-    const seen =
-      seenKeys.length === 0
-        ? []
-        : await tx.webhookEvent.findMany({
-            where: { endpointId: endpoint.id, dedupeKey: { in: seenKeys } },
-            select: {
-              id: true,
-              dedupeKey: true,
-              jobs: { select: { id: true }, orderBy: { createdAt: "asc" } },
-            },
-          });
-
-    const idByKey = new Map<string, string>();
-    const jobIdsByKey = new Map<string, string[]>();
-    for (const row of rows) if (insertedKeys.has(row.dedupeKey)) idByKey.set(row.dedupeKey, row.id);
-    for (const job of newJobs) {
-      const key = rows.find((r) => r.id === job.eventId)?.dedupeKey;
-      if (key) jobIdsByKey.set(key, [...(jobIdsByKey.get(key) ?? []), job.id]);
-    }
-    for (const s of seen) {
-      idByKey.set(s.dedupeKey, s.id);
-      jobIdsByKey.set(
-        s.dedupeKey,
-        s.jobs.map((j) => j.id),
-      );
-    }
-
-    return {
-      eventIds: unique.map((e) => idByKey.get(e.id)).filter((id): id is string => id !== undefined),
-      jobIds: unique.flatMap((e) => jobIdsByKey.get(e.id) ?? []),
-      newJobs: newJobs.map(({ id, tenantId, workflow, priority }) => ({ id, tenantId, workflow, priority })),
-      duplicate: inserted.length === 0,
-    };
-  });
+  }
+  return { eventIds, jobIds, newJobs, duplicate: insertedEvents.size === 0 };
 }
 
 /** A sender may repeat an event inside one batch; keep its first occurrence. */
