@@ -151,10 +151,13 @@ describe("Redis stopped while webhooks arrive", () => {
       endpoint.delivery(quickBody(service.url, "-after"), `msg_${randomUUID()}`),
     );
     expect(after.status).toBe(202);
-    const afterJob = await db.prisma.job.findUniqueOrThrow({
-      where: { id: (after.json.jobIds as string[])[0]! },
-    });
-    expect(afterJob.enqueuedAt).not.toBeNull();
+    // The outbox mark is written in a batch just after the answer.
+    const afterId = (after.json.jobIds as string[])[0]!;
+    await eventually(
+      async () => (await db.prisma.job.findUniqueOrThrow({ where: { id: afterId } })).enqueuedAt !== null,
+      5_000,
+      "the post-recovery job to be marked enqueued",
+    );
     await eventually(() => service.count("quick-after") === 1, 10_000, "the post-recovery job to run");
   }, 90_000);
 

@@ -36,7 +36,11 @@ describe("worker process", () => {
       );
 
       worker.child.kill("SIGTERM");
-      await waitFor(() => worker.output().includes("(draining) stopping"), 5_000, "the worker to start draining");
+      await waitFor(
+        () => worker.output().includes("(draining) stopping"),
+        5_000,
+        "the worker to start draining",
+      );
       // Accepted after the signal: the draining worker must leave it for another worker.
       const late = pipeline.xero.addInvoice({ Status: "AUTHORISED" });
       const second = xeroDelivery(t.webhookKey, [{ resourceId: late.InvoiceID, tenantId: t.xeroTenantId }]);

@@ -6,6 +6,7 @@ import { requestContext } from "./http/context.js";
 import { errorHandler, unknownRoute } from "./http/errors.js";
 import { createReceiverMetrics } from "./http/metrics.js";
 import { rateLimit } from "./http/rate-limit.js";
+import { createEnqueuedMarker } from "./ingest/enqueue-jobs.js";
 import { callbackRoutes } from "./routes/callbacks.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { endpointRoutes } from "./routes/endpoints.js";
@@ -21,7 +22,11 @@ const API_BODY_LIMIT = "100kb";
 
 /** Builds the receiver's Express app: webhooks, the admin/jobs API, health. No I/O at build time. */
 export function createReceiverApp(input: ReceiverDeps): Express {
-  const deps = { ...input, metrics: input.metrics ?? createReceiverMetrics(input) };
+  const deps = {
+    ...input,
+    metrics: input.metrics ?? createReceiverMetrics(input),
+    enqueuedMarker: input.enqueuedMarker ?? createEnqueuedMarker(input.prisma, input.log),
+  };
   const app = express();
   app.disable("x-powered-by");
   app.use(helmet());

@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { createReceiverApp } from "./app.js";
 import { oauthSettingsFromEnv, type ReceiverEnv } from "./env.js";
 import { createRedisRateLimiter } from "./http/rate-limit.js";
+import { createEnqueuedMarker } from "./ingest/enqueue-jobs.js";
 import { startOutboxRelay } from "./ingest/outbox-relay.js";
 import { oauthProviders } from "./oauth/providers.js";
 
@@ -64,7 +65,9 @@ export async function startReceiver(
     : {};
 
   const resultStore = await resultStoreFromEnv(env);
+  const enqueuedMarker = createEnqueuedMarker(prisma, log);
   const app = createReceiverApp({
+    enqueuedMarker,
     ...(resultStore ? { results: { store: resultStore, urlTtlSec: env.RESULT_URL_TTL_SEC } } : {}),
     rateLimits,
     oauth: {
@@ -103,6 +106,7 @@ export async function startReceiver(
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await relay.stop();
+      await enqueuedMarker.flush();
       if (!overrides.queue) await queue.close();
       limiterRedis?.disconnect();
       if (!overrides.prisma) await prisma.$disconnect();

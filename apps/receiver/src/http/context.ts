@@ -6,6 +6,7 @@ import type { ResultStore } from "@zixly/storage";
 import type { WorkflowRegistry } from "@zixly/workflows";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
+import type { EnqueuedMarker } from "../ingest/enqueue-jobs.js";
 import type { OAuthDeps } from "../routes/oauth.js";
 import type { ReceiverMetrics } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
@@ -23,6 +24,8 @@ export interface ReceiverDeps {
   results?: { store: ResultStore; urlTtlSec: number };
   /** OAuth apps for the connect flow; without them `/authorize` answers 404. */
   oauth?: OAuthDeps;
+  /** Batches the outbox marks of the webhook path (created by the app when not given). */
+  enqueuedMarker?: EnqueuedMarker;
   /** Created by the app when not given; pass one to read metrics in tests. */
   metrics?: ReceiverMetrics;
   config: {

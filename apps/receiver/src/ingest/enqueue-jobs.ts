@@ -22,6 +22,7 @@ export async function enqueueJobs(
   queue: QueueDriver,
   registry: WorkflowRegistry,
   jobs: readonly EnqueueTarget[],
+  marker?: EnqueuedMarker,
 ): Promise<void> {
   if (jobs.length === 0) return;
   await queue.enqueue(
@@ -32,8 +33,53 @@ export async function enqueueJobs(
       ...(job.priority !== undefined ? { priority: job.priority } : {}),
     })),
   );
-  await prisma.job.updateMany({
-    where: { id: { in: jobs.map((j) => j.id) } },
-    data: { enqueuedAt: new Date() },
-  });
+  if (marker) marker.mark(jobs.map((j) => j.id));
+  else
+    await markEnqueued(
+      prisma,
+      jobs.map((j) => j.id),
+    );
+}
+
+const markEnqueued = (prisma: PrismaClient, ids: readonly string[]) =>
+  prisma.$executeRawUnsafe(`UPDATE jobs SET enqueued_at = now() WHERE id = ANY($1::uuid[])`, ids);
+
+/** Records "the queue has these jobs" in batches, off the request path. */
+export interface EnqueuedMarker {
+  mark(ids: readonly string[]): void;
+  /** Writes what is pending (shutdown). */
+  flush(): Promise<void>;
+}
+
+/**
+ * The outbox marker for the webhook hot path: one UPDATE per `flushMs` for every job enqueued
+ * meanwhile, instead of one commit per request. Losing a batch (crash) is harmless: the relay
+ * enqueues those jobs again, and the worker's claim drops the duplicate delivery.
+ */
+export function createEnqueuedMarker(
+  prisma: PrismaClient,
+  log: { warn(o: object, m: string): void },
+  flushMs = 25,
+): EnqueuedMarker {
+  let pending: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = async () => {
+    timer = undefined;
+    const ids = pending;
+    pending = [];
+    if (ids.length === 0) return;
+    await markEnqueued(prisma, ids).catch((err: unknown) =>
+      log.warn({ err, count: ids.length }, "could not mark jobs enqueued; the relay will re-offer them"),
+    );
+  };
+  return {
+    mark(ids) {
+      pending.push(...ids);
+      timer ??= setTimeout(() => void flush(), flushMs);
+    },
+    async flush() {
+      if (timer) clearTimeout(timer);
+      await flush();
+    },
+  };
 }

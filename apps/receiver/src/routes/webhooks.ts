@@ -4,7 +4,7 @@ import { HttpError, notFound } from "../http/errors.js";
 import type { ReceiverMetrics } from "../http/metrics.js";
 import { rateLimit } from "../http/rate-limit.js";
 import { isUuid } from "../http/validate.js";
-import { enqueueJobs } from "../ingest/enqueue-jobs.js";
+import { type EnqueuedMarker, enqueueJobs } from "../ingest/enqueue-jobs.js";
 import { persistEvents } from "../ingest/persist-events.js";
 import { unstorableReason } from "../ingest/storable.js";
 import { getSource, WebhookPayloadError, WebhookVerificationError } from "../sources/index.js";
@@ -15,9 +15,12 @@ import { baseUrlOf } from "./endpoints.js";
  * persist events and jobs in one transaction, then enqueue. Answers `202 { eventIds, jobIds }`
  * (or `200` with the original ids for a delivery already accepted).
  */
-export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics }): Router {
+export function webhookRoutes(
+  deps: ReceiverDeps & { metrics: ReceiverMetrics; enqueuedMarker: EnqueuedMarker },
+): Router {
   const { prisma, queue, registry, secretBox, metrics } = deps;
   const router = Router();
+  const endpoints = createEndpointCache(prisma, secretBox);
 
   router.post(
     "/:endpointId",
@@ -31,8 +34,8 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
     async (req, res) => {
       const endpointId = req.params.endpointId as string;
       if (!isUuid(endpointId)) throw notFound("webhook endpoint");
-      const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: endpointId } });
-      if (!endpoint?.active) throw notFound("webhook endpoint");
+      const endpoint = await endpoints.get(endpointId);
+      if (!endpoint) throw notFound("webhook endpoint");
       const source = getSource(endpoint.source);
       if (!source) {
         throw new HttpError(
@@ -41,10 +44,7 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
           `deliveries from ${endpoint.source} are not supported yet`,
         );
       }
-
-      const secrets = [endpoint.secretCiphertext, endpoint.previousSecretCiphertext]
-        .filter((c): c is string => c !== null)
-        .map((c) => secretBox.decrypt(c));
+      const { secrets } = endpoint;
       const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(req.headers)) {
@@ -82,6 +82,7 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
             where: { id: endpoint.id, secretCiphertext: null },
             data: { secretCiphertext: secretBox.encrypt(result.learnedSecret) },
           });
+          endpoints.forget(endpoint.id);
           if (stored.count === 0) {
             metrics.webhook(endpoint.source, "bad_signature");
             throw new HttpError(
@@ -113,7 +114,7 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
       );
       if (persisted.newJobs.length > 0) {
         try {
-          await enqueueJobs(prisma, queue, registry, persisted.newJobs);
+          await enqueueJobs(prisma, queue, registry, persisted.newJobs, deps.enqueuedMarker);
         } catch (err) {
           // Accepted all the same: the rows are committed and the outbox relay enqueues them.
           req.log.warn(
@@ -155,4 +156,48 @@ export function webhookRoutes(deps: ReceiverDeps & { metrics: ReceiverMetrics })
   }) as ErrorRequestHandler);
 
   return router;
+}
+
+interface CachedEndpoint {
+  id: string;
+  tenantId: string;
+  source: string;
+  secrets: string[];
+  settings: Record<string, unknown>;
+}
+
+/** How long an endpoint (and its decrypted secrets) is reused: a rotation takes effect within it. */
+const ENDPOINT_CACHE_MS = 5_000;
+
+/**
+ * Active endpoints by id with their secrets decrypted, kept for a few seconds: a burst of
+ * deliveries to one endpoint costs one query and one decryption, not one per request.
+ */
+function createEndpointCache(prisma: ReceiverDeps["prisma"], secretBox: ReceiverDeps["secretBox"]) {
+  const cache = new Map<string, { value: CachedEndpoint | null; expires: number }>();
+  return {
+    async get(id: string): Promise<CachedEndpoint | null> {
+      const hit = cache.get(id);
+      if (hit && hit.expires > Date.now()) return hit.value;
+      const row = await prisma.webhookEndpoint.findUnique({ where: { id } });
+      const value =
+        row?.active === true
+          ? {
+              id: row.id,
+              tenantId: row.tenantId,
+              source: row.source,
+              secrets: [row.secretCiphertext, row.previousSecretCiphertext]
+                .filter((c): c is string => c !== null)
+                .map((c) => secretBox.decrypt(c)),
+              settings: (row.settings ?? {}) as Record<string, unknown>,
+            }
+          : null;
+      if (cache.size > 10_000) cache.clear(); // bounded: unknown ids must not grow it forever
+      cache.set(id, { value, expires: Date.now() + ENDPOINT_CACHE_MS });
+      return value;
+    },
+    forget(id: string): void {
+      cache.delete(id);
+    },
+  };
 }
