@@ -60,13 +60,12 @@ export interface PacedResult {
   maxBehind: number;
   p50Ms: number;
   p99Ms: number;
-  /** HTTP answers per second, per one-second slot (to see steadiness). */
 }
 
 /**
  * Posts new signed deliveries at `rate` per second for `durationMs`, on a 1 ms-granular schedule,
  * with at most `maxInFlight` requests open (past that it falls behind, which `maxBehind` shows).
- * `rate = Infinity` makes it closed-loop with `maxInFlight` connections. `onTick` is called every second.
+ * `rate = Infinity` makes it closed-loop with `maxInFlight` connections. `onSecond` is called every second.
  */
 export async function paced(opts: {
   url: string;

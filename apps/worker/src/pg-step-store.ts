@@ -22,7 +22,20 @@ export interface StepOffload {
  * Step memos in Postgres (`job_steps`, unique per job and step name). A step's output is
  * committed before the workflow continues, so a retry after a crash finds it.
  */
-export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload): StepStore {
+/** What the worker's claim already told it about the job, to spare queries on the hot path. */
+export interface JobHints {
+  /** False when the job has no step rows yet (a first run): loading the memo needs no query. */
+  hasSteps: boolean;
+  /** Whether a cancel was requested at claim time. */
+  cancelRequested: boolean;
+}
+
+export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload, hints?: JobHints): StepStore {
+  // Steps started in this run: the start time is written with the step's outcome, one write
+  // per step instead of two (a step cut off by a crash leaves no row, and simply runs again).
+  const startedAt = new Map<string, Date>();
+  // The claim read the cancel flag: the first step boundary uses that answer, later ones ask.
+  let claimAnswer: boolean | undefined = hints?.cancelRequested;
   /** Large outputs go to the result store; Postgres keeps the reference. */
   const stored = (jobId: string, name: string, output: unknown) =>
     offload
@@ -44,6 +57,7 @@ export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload): 
   };
   return {
     async loadSteps(jobId) {
+      if (hints && !hints.hasSteps) return [];
       const rows = await prisma.jobStep.findMany({
         where: { jobId },
         select: { name: true, status: true, output: true, attempt: true },
@@ -55,18 +69,8 @@ export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload): 
         })),
       );
     },
-    async stepStarted(jobId, name, attempt) {
-      await prisma.jobStep.upsert({
-        where: { jobId_name: { jobId, name } },
-        create: { jobId, name, attempt, status: "RUNNING" },
-        update: {
-          attempt,
-          status: "RUNNING",
-          error: Prisma.DbNull,
-          startedAt: new Date(),
-          completedAt: null,
-        },
-      });
+    async stepStarted(_jobId, name) {
+      startedAt.set(name, new Date());
     },
     async stepCompleted(jobId, name, attempt, value) {
       const output = await stored(jobId, name, value);
@@ -85,8 +89,22 @@ export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload): 
     async stepFailed(jobId, name, attempt, error) {
       await prisma.jobStep.upsert({
         where: { jobId_name: { jobId, name } },
-        create: { jobId, name, attempt, status: "FAILED", error: json(error), completedAt: new Date() },
-        update: { attempt, status: "FAILED", error: json(error), completedAt: new Date() },
+        create: {
+          jobId,
+          name,
+          attempt,
+          status: "FAILED",
+          error: json(error),
+          startedAt: startedAt.get(name) ?? new Date(),
+          completedAt: new Date(),
+        },
+        update: {
+          attempt,
+          status: "FAILED",
+          error: json(error),
+          startedAt: startedAt.get(name) ?? new Date(),
+          completedAt: new Date(),
+        },
       });
     },
     async stepWaiting(jobId, name, attempt, state) {
@@ -117,6 +135,11 @@ export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload): 
       return token;
     },
     async isCancelRequested(jobId) {
+      if (claimAnswer !== undefined) {
+        const answer = claimAnswer;
+        claimAnswer = undefined;
+        return answer;
+      }
       const job = await prisma.job.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true } });
       return job?.cancelRequestedAt != null;
     },

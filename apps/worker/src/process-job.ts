@@ -6,7 +6,7 @@ import {
   retryAfterMsOf,
   serializeError,
 } from "@zixly/core";
-import { Prisma, type PrismaClient } from "@zixly/db";
+import type { Prisma, PrismaClient } from "@zixly/db";
 import type { Delivery, QueueDriver } from "@zixly/queue";
 import { JOB_RECORD_NAME, RESULT_NAME, storeIfLarge } from "@zixly/storage";
 import {
@@ -22,14 +22,14 @@ import {
   type WorkflowRegistry,
 } from "@zixly/workflows";
 import type { ConnectorResolver } from "./connector-resolver.js";
-import type { ResultOffload } from "./pg-step-store.js";
+import type { JobHints, ResultOffload } from "./pg-step-store.js";
 
 export interface JobProcessorDeps {
   prisma: PrismaClient;
   queue: QueueDriver;
   registry: WorkflowRegistry;
   /** Step memos for one job (Postgres; large outputs offloaded when a result store is configured). */
-  storeFor: (job: { tenantId: string; createdAt: Date }) => StepStore;
+  storeFor: (job: { tenantId: string; createdAt: Date; hints: JobHints }) => StepStore;
   /** Large job results and each finished job's execution record go here (AWS mode: S3). */
   results?: ResultOffload | undefined;
   connectors: ConnectorResolver;
@@ -61,6 +61,8 @@ interface ClaimedJob {
   max_attempts: number;
   request_id: string | null;
   created_at: Date;
+  has_steps: boolean;
+  cancel_requested: boolean;
 }
 
 /** How soon a job refused by its tenant's concurrency limit is offered again. */
@@ -114,7 +116,9 @@ export function createJobProcessor(
               SELECT count(*) FROM jobs running
                WHERE running.tenant_id = jobs.tenant_id AND running.status = 'RUNNING'
                  AND running.lease_expires_at > now()) < ${tenantLimit}::int)
-      RETURNING id, tenant_id, workflow, input, attempts, max_attempts, request_id, created_at`;
+      RETURNING id, tenant_id, workflow, input, attempts, max_attempts, request_id, created_at,
+                EXISTS (SELECT 1 FROM job_steps WHERE job_steps.job_id = jobs.id) AS has_steps,
+                cancel_requested_at IS NOT NULL AS cancel_requested`;
     if (!job) {
       const current = await prisma.job.findUnique({
         where: { id: jobId },
@@ -166,7 +170,11 @@ export function createJobProcessor(
         definition,
         job: { id: job.id, tenantId: job.tenant_id, attempt: job.attempts },
         event,
-        store: deps.storeFor({ tenantId: job.tenant_id, createdAt: job.created_at }),
+        store: deps.storeFor({
+          tenantId: job.tenant_id,
+          createdAt: job.created_at,
+          hints: { hasSteps: job.has_steps, cancelRequested: job.cancel_requested },
+        }),
         connectors: connectors.forJob(
           job.tenant_id,
           event.accountId ? { [event.source]: event.accountId } : {},
@@ -185,16 +193,10 @@ export function createJobProcessor(
             limitBytes: deps.results.inlineLimitBytes,
           })
         : result;
-      await prisma.job.update({
-        where: { id: job.id },
-        data: {
-          status: "COMPLETED",
-          result: json(stored ?? null),
-          error: Prisma.DbNull,
-          completedAt: new Date(),
-          leaseExpiresAt: null,
-        },
-      });
+      await prisma.$executeRaw`
+        UPDATE jobs SET status = 'COMPLETED', result = ${JSON.stringify(stored ?? null)}::jsonb, error = NULL,
+               completed_at = now(), lease_expires_at = NULL, updated_at = now()
+         WHERE id = ${job.id}::uuid`;
       log.info({ durationMs: Math.round(performance.now() - started) }, "job completed");
       await writeRecord(job, log);
       finish("completed");
