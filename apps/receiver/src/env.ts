@@ -35,6 +35,8 @@ export const ReceiverEnv = z
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
     /** Key prefix for every queue key in Redis (lets several installations share one Redis). */
     QUEUE_PREFIX: z.string().min(1).default("zixly"),
+    /** Postgres connections of this receiver (webhook bursts hold one per in-flight delivery briefly). */
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
     /** HTTP port of the receiver. */
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     /** Base URL senders reach this receiver at; endpoint and callback URLs are built from it. */

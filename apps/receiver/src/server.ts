@@ -34,7 +34,7 @@ export async function startReceiver(
   overrides: ReceiverOverrides = {},
 ): Promise<RunningReceiver> {
   const log = overrides.log ?? createLogger({ name: "receiver", level: env.LOG_LEVEL });
-  const prisma = overrides.prisma ?? createPrismaClient(env.DATABASE_URL);
+  const prisma = overrides.prisma ?? createPrismaClient(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
   // Short enqueue timeout: a webhook answer must not wait on a dead queue (the outbox takes over).
   const queue =
     overrides.queue ??

@@ -165,7 +165,7 @@ export function createJobProcessor(
     try {
       if (!definition)
         throw new NonRetriableError(`no workflow "${job.workflow}" is registered in this worker`);
-      log.info("job started");
+      log.debug("job started");
       const result = await runWorkflow({
         definition,
         job: { id: job.id, tenantId: job.tenant_id, attempt: job.attempts },
@@ -200,7 +200,8 @@ export function createJobProcessor(
       log.info({ durationMs: Math.round(performance.now() - started) }, "job completed");
       await writeRecord(job, log);
       finish("completed");
-    } catch (err) {
+    } catch (thrown) {
+      const err = thrown;
       if (isWorkflowSuspended(err)) {
         const wakeAt = new Date(Date.now() + err.resumeInMs);
         await prisma.job.update({

@@ -78,6 +78,17 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     metrics.jobStarted();
     try {
       await runJob(delivery);
+    } catch (err) {
+      // Retry/fail signals were logged by the processor; anything else (a lost database
+      // connection while recording the outcome) must not leave silently.
+      const name = (err as { name?: string }).name;
+      if (name !== "RetryAfterError" && name !== "NonRetriableError") {
+        deps.log.error(
+          { err, jobId: delivery.body.jobId },
+          "job attempt ended with an unexpected error; the queue will redeliver it",
+        );
+      }
+      throw err;
     } finally {
       metrics.jobEnded();
     }

@@ -96,6 +96,7 @@ export interface RelatedRecordInput {
 
 /** Structured logger handed to workflows (pino-compatible subset). */
 export interface WorkflowLogger {
+  debug?(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;

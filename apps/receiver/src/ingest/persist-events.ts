@@ -87,7 +87,9 @@ export async function persistEvents(
      )
      SELECT (SELECT array_agg(id::text) FROM ins) AS inserted_events,
             (SELECT array_agg(id::text) FROM jb) AS inserted_jobs,
-            (SELECT count(*) FROM jobs WHERE tenant_id = $2::uuid AND status = 'QUEUED') AS backlog`,
+            -- Capped: beyond 10,000 queued jobs a tenant is "far behind" either way, and the
+            -- count must not grow with its backlog.
+            (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE tenant_id = $2::uuid AND status = 'QUEUED' LIMIT 10000) q) AS backlog`,
     JSON.stringify(eventRows),
     endpoint.tenantId,
     endpoint.id,

@@ -91,7 +91,7 @@ export async function runWorkflow<TConnectors>(options: RunWorkflowOptions<TConn
         return fail(name, err);
       }
       await store.stepCompleted(job.id, name, job.attempt, output);
-      log.info({ step: name, durationMs: Math.round(performance.now() - started) }, "step completed");
+      log.debug?.({ step: name, durationMs: Math.round(performance.now() - started) }, "step completed");
       return output;
     },
 
