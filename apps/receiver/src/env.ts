@@ -95,7 +95,9 @@ export type ReceiverEnv = z.infer<typeof ReceiverEnv>;
 
 /** Parses `source` (default `process.env`), or throws one error naming every bad variable. */
 export function loadReceiverEnv(source: NodeJS.ProcessEnv = process.env): ReceiverEnv {
-  const result = ReceiverEnv.safeParse(source);
+  // An empty variable (`FOO=` in a sourced .env) means "not set", not "set to an empty string".
+  const given = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
+  const result = ReceiverEnv.safeParse(given);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new Error(`Invalid receiver configuration:\n${lines.join("\n")}`);

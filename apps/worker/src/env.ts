@@ -77,7 +77,9 @@ export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
 /** Parses `source` (default `process.env`), or throws one error naming every bad variable. */
 export function loadWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
-  const result = WorkerEnv.safeParse(source);
+  // An empty variable (`FOO=` in a sourced .env) means "not set", not "set to an empty string".
+  const given = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
+  const result = WorkerEnv.safeParse(given);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new Error(`Invalid worker configuration:\n${lines.join("\n")}`);
