@@ -2,6 +2,7 @@
  * The {@link QueueDriver} over BullMQ on Redis. See `docs/queue.md` for how each rule of the
  * contract maps onto BullMQ (locks, stalled-job recovery, the failed set as dead letters).
  */
+
 import { createRedisBackend, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type ConsumerSettings, startBullmqConsumer } from "./bullmq-consumer.js";
@@ -12,6 +13,7 @@ import {
   toBulkJob,
   toDeadLetter,
 } from "./bullmq-jobs.js";
+import { type BullmqCommonOptions, onceReporter, optionCheckers } from "./driver-options.js";
 import { QueueUnavailableError } from "./errors.js";
 import { assertBackoff, assertConsumeOptions, assertMessages } from "./message-validation.js";
 import type {
@@ -33,57 +35,16 @@ import {
 } from "./redis-clients.js";
 import { withTimeout } from "./timeout.js";
 
+const { positiveInteger, nonNegativeInteger } = optionCheckers("createBullmqDriver");
+
 /** Options of {@link createBullmqDriver}. */
-export interface BullmqDriverOptions {
+export interface BullmqDriverOptions extends BullmqCommonOptions {
   /** Redis to use: a `redis://` URL or `{ host, port }`. Needs `maxmemory-policy noeviction`. */
   connection: RedisConnection;
   /** Key prefix for every queue of this driver (BullMQ's `prefix`). Default `"zixly"`. */
   prefix?: string;
-  /** Attempts for messages that set none. Default 3. */
-  defaultAttempts?: number;
-  /** Backoff for messages that set none. Default exponential from 1 s. */
-  defaultBackoff?: BackoffPolicy;
-  /** Jitter fraction on backoff delays, capped at 0.1 (±10%). Default 0.1. */
-  jitter?: number;
-  /**
-   * Lease of a running message (BullMQ `lockDuration`), renewed every half lease while the
-   * handler runs. A crashed consumer's messages come back after at most about
-   * `lockDurationMs + 2 × stalledIntervalMs`. Default 30 000.
-   */
-  lockDurationMs?: number;
-  /** How often each consumer looks for messages whose lease lapsed (BullMQ `stalledInterval`). Default 30 000. */
-  stalledIntervalMs?: number;
-  /**
-   * How many times a message may lose its lease (crash, abandoned on stop) and come back before
-   * it is dead-lettered instead. Lease losses do not use up attempts. Default 2.
-   */
-  maxStalledCount?: number;
   /** Upper bound for `enqueue`, `depth` and `deadLetters` when Redis is slow or down. Default 5 000. */
   enqueueTimeoutMs?: number;
-  /** Receives connection and worker errors (they repeat while Redis is down). Default `console.error`. */
-  onError?: (error: Error) => void;
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 1))
-    throw new RangeError(`createBullmqDriver: ${name} must be an integer ≥ 1`);
-  return value;
-}
-
-function nonNegativeInteger(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 0))
-    throw new RangeError(`createBullmqDriver: ${name} must be an integer ≥ 0`);
-  return value;
-}
-
-/** Report each error object once: the client, the Queue and the Worker all forward the same one. */
-function onceReporter(onError: (error: Error) => void): (error: Error) => void {
-  const seen = new WeakSet<Error>();
-  return (error) => {
-    if (seen.has(error)) return;
-    seen.add(error);
-    onError(error);
-  };
 }
 
 /**

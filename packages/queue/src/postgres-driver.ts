@@ -3,6 +3,7 @@
  * mapping, retries, leases, stalled-job recovery, the failed set as dead letters) with jobs in
  * PostgreSQL tables instead of Redis keys. See `docs/postgres-queue.md`.
  */
+
 import { type PgPool, type PostgresQueueBackend, Queue } from "bullmq";
 import pg from "pg";
 import { type ConsumerSettings, startBullmqConsumer } from "./bullmq-consumer.js";
@@ -13,6 +14,7 @@ import {
   toBulkJob,
   toDeadLetter,
 } from "./bullmq-jobs.js";
+import { type BullmqCommonOptions, onceReporter, optionCheckers } from "./driver-options.js";
 import { QueueUnavailableError } from "./errors.js";
 import { assertBackoff, assertConsumeOptions, assertMessages } from "./message-validation.js";
 import {
@@ -36,8 +38,10 @@ import type {
 } from "./queue-driver.js";
 import { withTimeout } from "./timeout.js";
 
+const { positiveInteger, nonNegativeInteger } = optionCheckers("createPostgresDriver");
+
 /** Options of {@link createPostgresDriver}. Pass exactly one of `connectionString` and `pool`. */
-export interface PostgresDriverOptions {
+export interface PostgresDriverOptions extends BullmqCommonOptions {
   /**
    * PostgreSQL to use, e.g. `postgresql://app@db:5432/zixly`. The driver opens its own pools on
    * it (see {@link PostgresDriverOptions.poolSize}) with `search_path` set to the schema.
@@ -64,25 +68,6 @@ export interface PostgresDriverOptions {
    * Default 10. Ignored with `pool`.
    */
   poolSize?: number;
-  /** Attempts for messages that set none. Default 3. */
-  defaultAttempts?: number;
-  /** Backoff for messages that set none. Default exponential from 1 s. */
-  defaultBackoff?: BackoffPolicy;
-  /** Jitter fraction on backoff delays, capped at 0.1 (±10%). Default 0.1. */
-  jitter?: number;
-  /**
-   * Lease of a running message (BullMQ `lockDuration`), renewed every half lease while the
-   * handler runs. A crashed consumer's messages come back after at most about
-   * `lockDurationMs + 2 × stalledIntervalMs`. Default 30 000.
-   */
-  lockDurationMs?: number;
-  /** How often each consumer looks for messages whose lease lapsed (BullMQ `stalledInterval`). Default 30 000. */
-  stalledIntervalMs?: number;
-  /**
-   * How many times a message may lose its lease (crash, abandoned on stop) and come back before
-   * it is dead-lettered instead. Lease losses do not use up attempts. Default 2.
-   */
-  maxStalledCount?: number;
   /**
    * Upper bound for `enqueue`, `depth` and `deadLetters` when Postgres is slow or down; also
    * the connect timeout of the driver's pools. Default 5 000.
@@ -93,30 +78,6 @@ export interface PostgresDriverOptions {
    * (BullMQ `runRetryDelay`). Default 2 000.
    */
   reconnectDelayMs?: number;
-  /** Receives connection and worker errors (they repeat while Postgres is down). Default `console.error`. */
-  onError?: (error: Error) => void;
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 1))
-    throw new RangeError(`createPostgresDriver: ${name} must be an integer ≥ 1`);
-  return value;
-}
-
-function nonNegativeInteger(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 0))
-    throw new RangeError(`createPostgresDriver: ${name} must be an integer ≥ 0`);
-  return value;
-}
-
-/** Report each error object once: the pool, the Queue and the Worker may forward the same one. */
-function onceReporter(onError: (error: Error) => void): (error: Error) => void {
-  const seen = new WeakSet<Error>();
-  return (error) => {
-    if (seen.has(error)) return;
-    seen.add(error);
-    onError(error);
-  };
 }
 
 /** End a pool without hanging on a session that is never released (e.g. Postgres unreachable). */
