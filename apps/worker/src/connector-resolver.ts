@@ -1,10 +1,4 @@
-import {
-  type ConnectorCall,
-  createAsanaConnector,
-  createHubspotConnector,
-  createShopifyConnector,
-  createXeroConnector,
-} from "@zixly/connectors";
+import type { ConnectorCall } from "@zixly/connectors";
 import { createTokenBucket, type TokenBucket, vendorRateLimits } from "@zixly/connectors/vault";
 import { NonRetriableError } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
@@ -26,8 +20,9 @@ export interface ConnectorResolverOptions {
 }
 
 /**
- * Builds a job's connectors lazily: a connector loads (and decrypts) the tenant's connection
- * the first time the workflow calls it, so workflows need connections only for the vendors
+ * Builds a job's connectors lazily: a connector loads its vendor's SDK (once per process: the
+ * four SDKs weigh about 100 MB, and most workers use one or two) and the tenant's connection
+ * (decrypted) the first time the workflow calls it, so workflows need connections only for the vendors
  * they actually use. The connection is matched by the event's account id where it names one
  * (Xero's tenant id), else the tenant's only connection for that provider.
  */
@@ -84,7 +79,7 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
           const { row, credentials, bucket } = await loadConnection(tenantId, "xero", accountIds.xero);
           return limited(
             bucket,
-            createXeroConnector({
+            (await import("@zixly/connectors/xero")).createXeroConnector({
               accessToken: credentials.accessToken,
               xeroTenantId: row.externalAccountId,
               apiBaseUrl: urls.xeroApiBaseUrl,
@@ -96,7 +91,7 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
           const { credentials, bucket } = await loadConnection(tenantId, "hubspot", accountIds.hubspot);
           return limited(
             bucket,
-            createHubspotConnector({
+            (await import("@zixly/connectors/hubspot")).createHubspotConnector({
               accessToken: credentials.accessToken,
               apiBaseUrl: urls.hubspotApiBaseUrl,
               onCall: options.onCall,
@@ -107,7 +102,7 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
           const { row, credentials, bucket } = await loadConnection(tenantId, "shopify", accountIds.shopify);
           return limited(
             bucket,
-            createShopifyConnector({
+            (await import("@zixly/connectors/shopify")).createShopifyConnector({
               accessToken: credentials.accessToken,
               shop: row.externalAccountId,
               apiBaseUrl: urls.shopifyApiBaseUrl,
@@ -119,7 +114,7 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
           const { row, credentials, bucket } = await loadConnection(tenantId, "asana", accountIds.asana);
           return limited(
             bucket,
-            createAsanaConnector({
+            (await import("@zixly/connectors/asana")).createAsanaConnector({
               accessToken: credentials.accessToken,
               workspaceGid: row.externalAccountId,
               apiBaseUrl: urls.asanaApiBaseUrl,

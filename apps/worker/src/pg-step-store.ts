@@ -2,6 +2,7 @@ import { randomToken, sha256Hex } from "@zixly/core";
 import { Prisma, type PrismaClient } from "@zixly/db";
 import { isResultRef, type ResultStore, stepOutputName, storeIfLarge } from "@zixly/storage";
 import type { StepStore } from "@zixly/workflows";
+import type { JobStateWriter } from "./job-state-writer.js";
 
 const json = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJsonValue;
 
@@ -18,10 +19,6 @@ export interface StepOffload {
   jobCreatedAt: Date;
 }
 
-/**
- * Step memos in Postgres (`job_steps`, unique per job and step name). A step's output is
- * committed before the workflow continues, so a retry after a crash finds it.
- */
 /** What the worker's claim already told it about the job, to spare queries on the hot path. */
 export interface JobHints {
   /** False when the job has no step rows yet (a first run): loading the memo needs no query. */
@@ -30,7 +27,19 @@ export interface JobHints {
   cancelRequested: boolean;
 }
 
-export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload, hints?: JobHints): StepStore {
+export interface PgStepStoreOptions {
+  offload?: StepOffload | undefined;
+  hints?: JobHints | undefined;
+  /** Writes completed steps together with other jobs' (group commit); one upsert each without. */
+  writer?: JobStateWriter | undefined;
+}
+
+/**
+ * Step memos in Postgres (`job_steps`, unique per job and step name). A step's output is
+ * committed before the workflow continues, so a retry after a crash finds it.
+ */
+export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOptions = {}): StepStore {
+  const { offload, hints, writer } = options;
   // Steps started in this run: the start time is written with the step's outcome, one write
   // per step instead of two (a step cut off by a crash leaves no row, and simply runs again).
   const startedAt = new Map<string, Date>();
@@ -74,14 +83,28 @@ export function createPgStepStore(prisma: PrismaClient, offload?: StepOffload, h
     },
     async stepCompleted(jobId, name, attempt, value) {
       const output = await stored(jobId, name, value);
+      const started = startedAt.get(name) ?? new Date();
+      if (writer) {
+        await writer.stepCompleted({ jobId, name, attempt, output, startedAt: started });
+        return;
+      }
       await prisma.jobStep.upsert({
         where: { jobId_name: { jobId, name } },
-        create: { jobId, name, attempt, status: "COMPLETED", output: json(output), completedAt: new Date() },
+        create: {
+          jobId,
+          name,
+          attempt,
+          status: "COMPLETED",
+          output: json(output),
+          startedAt: started,
+          completedAt: new Date(),
+        },
         update: {
           attempt,
           status: "COMPLETED",
           output: json(output),
           error: Prisma.DbNull,
+          startedAt: started,
           completedAt: new Date(),
         },
       });

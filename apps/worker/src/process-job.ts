@@ -22,10 +22,13 @@ import {
   type WorkflowRegistry,
 } from "@zixly/workflows";
 import type { ConnectorResolver } from "./connector-resolver.js";
+import type { ClaimedJob, JobStateWriter } from "./job-state-writer.js";
 import type { JobHints, ResultOffload } from "./pg-step-store.js";
 
 export interface JobProcessorDeps {
   prisma: PrismaClient;
+  /** Claims and completions, grouped with concurrent jobs' (see `createJobStateWriter`). */
+  writer: JobStateWriter;
   queue: QueueDriver;
   registry: WorkflowRegistry;
   /** Step memos for one job (Postgres; large outputs offloaded when a result store is configured). */
@@ -39,30 +42,12 @@ export interface JobProcessorDeps {
   leaseMs: number;
   /** Base URL for `step.waitForCallback` URLs. */
   callbackBaseUrl?: string | undefined;
-  /**
-   * Most jobs of one tenant RUNNING at once across all workers (0 = no limit). Checked when a
-   * job is claimed; concurrent claims can overshoot it by at most the number of workers.
-   */
-  tenantConcurrency?: number;
   /** Called once per finished attempt (metrics). */
   onAttempt?: (outcome: {
     workflow: string;
     status: "completed" | "failed" | "retrying" | "waiting" | "cancelled";
     durationMs: number;
   }) => void;
-}
-
-interface ClaimedJob {
-  id: string;
-  tenant_id: string;
-  workflow: string;
-  input: unknown;
-  attempts: number;
-  max_attempts: number;
-  request_id: string | null;
-  created_at: Date;
-  has_steps: boolean;
-  cancel_requested: boolean;
 }
 
 /** How soon a job refused by its tenant's concurrency limit is offered again. */
@@ -84,7 +69,6 @@ export function createJobProcessor(
 ): (delivery: Delivery<JobMessageBody>) => Promise<void> {
   const { prisma, registry, connectors, queue } = deps;
   const leaseInterval = `${Math.max(1, Math.round(deps.leaseMs / 1000))} seconds`;
-  const tenantLimit = deps.tenantConcurrency ?? 0;
   const messageRef = (delivery: Delivery<JobMessageBody>) => ({
     id: delivery.body.jobId,
     tenant_id: delivery.body.tenantId,
@@ -105,20 +89,7 @@ export function createJobProcessor(
 
   return async function processJob(delivery) {
     const jobId = delivery.body.jobId;
-    const [job] = await prisma.$queryRaw<ClaimedJob[]>`
-      UPDATE jobs SET
-             attempts = CASE WHEN status = 'WAITING' THEN attempts ELSE attempts + 1 END,
-             status = 'RUNNING', started_at = COALESCE(started_at, now()), wake_at = NULL,
-             lease_expires_at = now() + ${leaseInterval}::interval, updated_at = now()
-       WHERE id = ${jobId}::uuid
-         AND (status IN ('QUEUED', 'WAITING') OR (status = 'RUNNING' AND lease_expires_at < now()))
-         AND (${tenantLimit}::int = 0 OR (
-              SELECT count(*) FROM jobs running
-               WHERE running.tenant_id = jobs.tenant_id AND running.status = 'RUNNING'
-                 AND running.lease_expires_at > now()) < ${tenantLimit}::int)
-      RETURNING id, tenant_id, workflow, input, attempts, max_attempts, request_id, created_at,
-                EXISTS (SELECT 1 FROM job_steps WHERE job_steps.job_id = jobs.id) AS has_steps,
-                cancel_requested_at IS NOT NULL AS cancel_requested`;
+    const job = await deps.writer.claim(jobId);
     if (!job) {
       const current = await prisma.job.findUnique({
         where: { id: jobId },
@@ -193,10 +164,7 @@ export function createJobProcessor(
             limitBytes: deps.results.inlineLimitBytes,
           })
         : result;
-      await prisma.$executeRaw`
-        UPDATE jobs SET status = 'COMPLETED', result = ${JSON.stringify(stored ?? null)}::jsonb, error = NULL,
-               completed_at = now(), lease_expires_at = NULL, updated_at = now()
-         WHERE id = ${job.id}::uuid`;
+      await deps.writer.complete(job.id, stored);
       log.info({ durationMs: Math.round(performance.now() - started) }, "job completed");
       await writeRecord(job, log);
       finish("completed");

@@ -6,6 +6,7 @@ import type { Consumer, Delivery, QueueDriver } from "@zixly/queue";
 import { JOBS_QUEUE, type JobMessageBody, type WorkflowRegistry } from "@zixly/workflows";
 import { createConnectorResolver, type VendorUrls } from "./connector-resolver.js";
 import { createCredentialVault } from "./credential-vault.js";
+import { createJobStateWriter } from "./job-state-writer.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { createPgStepStore, type ResultOffload } from "./pg-step-store.js";
 import { createJobProcessor } from "./process-job.js";
@@ -44,20 +45,23 @@ export interface RunningWorker {
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const metrics = createWorkerMetrics();
   metrics.setConcurrency(deps.concurrency);
+  const leaseMs = deps.leaseMs ?? 30_000;
+  const writer = createJobStateWriter(deps.prisma, { leaseMs, tenantConcurrency: deps.tenantConcurrency });
   const runJob = createJobProcessor({
     prisma: deps.prisma,
+    writer,
     queue: deps.queue,
-    leaseMs: deps.leaseMs ?? 30_000,
+    leaseMs,
     callbackBaseUrl: deps.callbackBaseUrl,
-    tenantConcurrency: deps.tenantConcurrency,
     registry: deps.registry,
     storeFor: (job) =>
-      createPgStepStore(
-        deps.prisma,
-        deps.results
+      createPgStepStore(deps.prisma, {
+        offload: deps.results
           ? { results: deps.results, tenantId: job.tenantId, jobCreatedAt: job.createdAt }
           : undefined,
-      ),
+        hints: job.hints,
+        writer,
+      }),
     results: deps.results,
     connectors: createConnectorResolver({
       prisma: deps.prisma,

@@ -10,6 +10,7 @@
  * ```
  */
 
+export { type Batcher, type BatcherOptions, createBatcher } from "./batcher.js";
 export {
   createSecretBox,
   type EncryptionKey,

@@ -1,3 +1,4 @@
+import { createBatcher } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
 import { JOBS_QUEUE, jobMessage, type WorkflowRegistry } from "@zixly/workflows";
@@ -82,4 +83,25 @@ export function createEnqueuedMarker(
       await flush();
     },
   };
+}
+
+/**
+ * `enqueueJobs` for the webhook hot path: the jobs of concurrent deliveries go to the queue in
+ * one call (one Redis pipeline, one SQS batch request) instead of one per request.
+ */
+export function createJobEnqueuer(
+  prisma: PrismaClient,
+  queue: QueueDriver,
+  registry: WorkflowRegistry,
+  marker: EnqueuedMarker,
+): (jobs: readonly EnqueueTarget[]) => Promise<void> {
+  const batcher = createBatcher<readonly EnqueueTarget[], void>({
+    maxBatch: 100,
+    maxInFlight: 2,
+    run: async (batches) => {
+      await enqueueJobs(prisma, queue, registry, batches.flat(), marker);
+      return batches.map(() => undefined);
+    },
+  });
+  return (jobs) => (jobs.length === 0 ? Promise.resolve() : batcher.add(jobs));
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createBatcher } from "@zixly/core";
 import type { PrismaClient } from "@zixly/db";
 import type { WorkflowEvent, WorkflowRegistry } from "@zixly/workflows";
 import { storableDate } from "./storable.js";
@@ -32,56 +33,155 @@ export interface PersistResult {
   duplicate: boolean;
 }
 
+/** The webhook inbox: stores accepted deliveries with their jobs. */
+export interface EventInbox {
+  persist(
+    endpoint: AcceptedEndpoint,
+    events: readonly WorkflowEvent[],
+    requestId: string,
+  ): Promise<PersistResult>;
+}
+
+export interface EventInboxOptions {
+  /** Most deliveries written by one statement (default 200). */
+  maxBatch?: number;
+  /** Statements in flight at once (default 2: one committing while the next is built). */
+  maxInFlight?: number;
+  /** How long a tenant's counted backlog is reused, with this process's own additions (default 1 s). */
+  backlogTtlMs?: number;
+}
+
+interface EventRow {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  source: string;
+  request_id: string;
+  dedupe_key: string;
+  event_type: string;
+  payload: WorkflowEvent;
+  occurred_at: string | null;
+}
+
+interface JobRow {
+  id: string;
+  event_id: string;
+  workflow: string;
+  max_attempts: number;
+}
+
+interface Delivery {
+  endpoint: AcceptedEndpoint;
+  events: EventRow[];
+  jobs: JobRow[];
+}
+
+interface Written {
+  insertedEvents: Set<string>;
+  insertedJobs: Set<string>;
+  /** Counted backlog per tenant, for tenants whose cached count had expired. */
+  backlogs: Map<string, number>;
+}
+
 /**
- * Writes the inbox rows and one job row per matching workflow in ONE transaction, so an
- * event is never stored without its jobs. Events seen before (same endpoint and key) are
- * skipped by the unique index — concurrent deliveries of one event create it once — and
- * their existing ids are returned instead.
+ * Writes inbox rows and one job row per matching workflow in ONE statement, so an event is
+ * never stored without its jobs. Concurrent deliveries share that statement (group commit:
+ * one round trip and one WAL flush for a whole batch, see `createBatcher`). Events seen
+ * before (same endpoint and key) are skipped by the unique index — concurrent deliveries of
+ * one event create it once — and their existing ids are returned instead.
  */
-export async function persistEvents(
+export function createEventInbox(
   prisma: PrismaClient,
   registry: WorkflowRegistry,
-  endpoint: AcceptedEndpoint,
-  events: readonly WorkflowEvent[],
-  requestId: string,
-): Promise<PersistResult> {
-  const unique = dedupeWithinDelivery(events);
-  const eventRows = unique.map((event) => ({
-    id: randomUUID(),
-    dedupe_key: event.id,
-    event_type: event.type,
-    payload: event,
-    occurred_at: storableDate(event.occurredAt)?.toISOString() ?? null,
-  }));
-  const jobRows = unique.flatMap((event, index) =>
-    registry.match(event).map((workflow) => ({
-      id: randomUUID(),
-      event_id: eventRows[index]!.id,
-      workflow: workflow.id,
-      max_attempts: workflow.retries.attempts,
-    })),
-  );
+  options: EventInboxOptions = {},
+): EventInbox {
+  const backlog = createBacklogPositions(options.backlogTtlMs ?? 1_000);
+  const batcher = createBatcher<Delivery, Written>({
+    maxBatch: options.maxBatch ?? 200,
+    maxInFlight: options.maxInFlight ?? 2,
+    run: async (deliveries) => {
+      const written = await writeDeliveries(
+        prisma,
+        deliveries,
+        backlog.stale(deliveries.map((d) => d.endpoint.tenantId)),
+      );
+      for (const [tenantId, count] of written.backlogs) backlog.counted(tenantId, count);
+      return deliveries.map(() => written);
+    },
+  });
 
-  // ONE statement, so one implicit transaction and one round trip: events are inserted unless
-  // already in the inbox (the unique index makes concurrent deliveries of one event wait for
-  // each other), and jobs only for the events this statement inserted. The tenant's backlog
-  // is read from the snapshot before the inserts (fair-queueing position).
+  return {
+    async persist(endpoint, events, requestId) {
+      const unique = dedupeWithinDelivery(events);
+      const eventRows: EventRow[] = unique.map((event) => ({
+        id: randomUUID(),
+        tenant_id: endpoint.tenantId,
+        endpoint_id: endpoint.id,
+        source: endpoint.source,
+        request_id: requestId,
+        dedupe_key: event.id,
+        event_type: event.type,
+        payload: event,
+        occurred_at: storableDate(event.occurredAt)?.toISOString() ?? null,
+      }));
+      const jobRows: JobRow[] = unique.flatMap((event, index) =>
+        registry.match(event).map((workflow) => ({
+          id: randomUUID(),
+          event_id: eventRows[index]!.id,
+          workflow: workflow.id,
+          max_attempts: workflow.retries.attempts,
+        })),
+      );
+      const written = await batcher.add({ endpoint, events: eventRows, jobs: jobRows });
+
+      const created = jobRows.filter((j) => written.insertedJobs.has(j.id));
+      let position = backlog.take(endpoint.tenantId, created.length);
+      const newJobs: NewJob[] = created.map((j) => ({
+        id: j.id,
+        tenantId: endpoint.tenantId,
+        workflow: j.workflow,
+        priority: ++position,
+      }));
+      return answer(prisma, endpoint, eventRows, jobRows, written.insertedEvents, newJobs);
+    },
+  };
+}
+
+/** One statement for a batch of deliveries (any endpoints and tenants). */
+async function writeDeliveries(
+  prisma: PrismaClient,
+  deliveries: readonly Delivery[],
+  staleTenants: readonly string[],
+): Promise<Written> {
+  // `seq`: the delivery's place in the batch. Of two deliveries in one batch sharing events,
+  // the first takes all of them, as if it had committed first.
+  const events = deliveries.flatMap((d, seq) => d.events.map((e) => ({ ...e, seq })));
+  const jobs = deliveries.flatMap((d) => d.jobs);
+  // Events are inserted unless already in the inbox (the unique index makes concurrent
+  // deliveries of one event wait for each other; sorted, so two batches cannot deadlock on
+  // each other's keys; `seq` breaks ties within a batch), and jobs only for the events this statement inserted. Backlogs are
+  // read from the snapshot before the inserts (fair-queueing position).
   const [outcome] = await prisma.$queryRawUnsafe<
-    Array<{ inserted_events: string[] | null; inserted_jobs: string[] | null; backlog: bigint }>
+    Array<{
+      inserted_events: string[] | null;
+      inserted_jobs: string[] | null;
+      backlogs: Record<string, number> | null;
+    }>
   >(
     `WITH input_events AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb)
-         AS e(id uuid, dedupe_key text, event_type text, payload jsonb, occurred_at timestamptz)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(seq int, id uuid, tenant_id uuid, endpoint_id uuid,
+         source text, request_id text, dedupe_key text, event_type text, payload jsonb, occurred_at timestamptz)
      ), ins AS (
        INSERT INTO webhook_events (id, tenant_id, endpoint_id, source, event_type, dedupe_key, payload, request_id, occurred_at)
-       SELECT e.id, $2::uuid, $3::uuid, $4, e.event_type, e.dedupe_key, e.payload, $5, e.occurred_at FROM input_events e
+       SELECT e.id, e.tenant_id, e.endpoint_id, e.source, e.event_type, e.dedupe_key, e.payload, e.request_id, e.occurred_at
+         FROM input_events e ORDER BY e.endpoint_id, e.dedupe_key, e.seq
        ON CONFLICT (endpoint_id, dedupe_key) DO NOTHING
        RETURNING id
      ), input_jobs AS (
-       SELECT * FROM jsonb_to_recordset($6::jsonb) AS j(id uuid, event_id uuid, workflow text, max_attempts int)
+       SELECT * FROM jsonb_to_recordset($2::jsonb) AS j(id uuid, event_id uuid, workflow text, max_attempts int)
      ), jb AS (
        INSERT INTO jobs (id, tenant_id, event_id, workflow, input, max_attempts, request_id)
-       SELECT j.id, $2::uuid, j.event_id, j.workflow, e.payload, j.max_attempts, $5
+       SELECT j.id, e.tenant_id, j.event_id, j.workflow, e.payload, j.max_attempts, e.request_id
          FROM input_jobs j JOIN ins ON ins.id = j.event_id JOIN input_events e ON e.id = j.event_id
        RETURNING id
      )
@@ -89,23 +189,29 @@ export async function persistEvents(
             (SELECT array_agg(id::text) FROM jb) AS inserted_jobs,
             -- Capped: beyond 10,000 queued jobs a tenant is "far behind" either way, and the
             -- count must not grow with its backlog.
-            (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE tenant_id = $2::uuid AND status = 'QUEUED' LIMIT 10000) q) AS backlog`,
-    JSON.stringify(eventRows),
-    endpoint.tenantId,
-    endpoint.id,
-    endpoint.source,
-    requestId,
-    JSON.stringify(jobRows),
+            (SELECT jsonb_object_agg(t::text, (SELECT count(*) FROM (
+                       SELECT 1 FROM jobs WHERE tenant_id = t AND status = 'QUEUED' LIMIT 10000) q))
+               FROM unnest($3::uuid[]) t) AS backlogs`,
+    JSON.stringify(events),
+    JSON.stringify(jobs),
+    staleTenants,
   );
-  const insertedEvents = new Set(outcome?.inserted_events ?? []);
-  const insertedJobs = new Set(outcome?.inserted_jobs ?? []);
-  let position = Number(outcome?.backlog ?? 0);
+  return {
+    insertedEvents: new Set(outcome?.inserted_events ?? []),
+    insertedJobs: new Set(outcome?.inserted_jobs ?? []),
+    backlogs: new Map(Object.entries(outcome?.backlogs ?? {}).map(([t, n]) => [t, Number(n)])),
+  };
+}
 
-  const newJobs: NewJob[] = jobRows
-    .filter((j) => insertedJobs.has(j.id))
-    .map((j) => ({ id: j.id, tenantId: endpoint.tenantId, workflow: j.workflow, priority: ++position }));
-
-  // Events seen before: answer with their original ids (and their jobs').
+/** The delivery's answer: new ids, and for events seen before their original ids (and their jobs'). */
+async function answer(
+  prisma: PrismaClient,
+  endpoint: AcceptedEndpoint,
+  eventRows: readonly EventRow[],
+  jobRows: readonly JobRow[],
+  insertedEvents: ReadonlySet<string>,
+  newJobs: NewJob[],
+): Promise<PersistResult> {
   const seenKeys = eventRows.filter((e) => !insertedEvents.has(e.id)).map((e) => e.dedupe_key);
   const seen =
     seenKeys.length === 0
@@ -123,8 +229,10 @@ export async function persistEvents(
 
   const eventIds: string[] = [];
   const jobIds: string[] = [];
+  let inserted = 0;
   for (const row of eventRows) {
     if (insertedEvents.has(row.id)) {
+      inserted += 1;
       eventIds.push(row.id);
       for (const job of jobRows) if (job.event_id === row.id) jobIds.push(job.id);
     } else {
@@ -134,7 +242,40 @@ export async function persistEvents(
       jobIds.push(...previous.job_ids);
     }
   }
-  return { eventIds, jobIds, newJobs, duplicate: insertedEvents.size === 0 };
+  return { eventIds, jobIds, newJobs, duplicate: inserted === 0 };
+}
+
+/**
+ * Each tenant's queued backlog, counted at most once per `ttlMs` and advanced by the jobs this
+ * process creates meanwhile: counting up to 10,000 index entries per request was the largest
+ * Postgres cost at ingest. An estimate is enough for a fair-queueing position.
+ */
+function createBacklogPositions(ttlMs: number) {
+  const byTenant = new Map<string, { position: number; countedAt: number }>();
+  return {
+    /** Tenants (of these) whose count must be read again. */
+    stale(tenantIds: readonly string[]): string[] {
+      const now = Date.now();
+      const stale = new Set<string>();
+      for (const id of tenantIds) {
+        const entry = byTenant.get(id);
+        if (!entry || now - entry.countedAt >= ttlMs) stale.add(id);
+      }
+      return [...stale];
+    },
+    counted(tenantId: string, backlog: number): void {
+      if (byTenant.size > 10_000) byTenant.clear(); // bounded
+      byTenant.set(tenantId, { position: backlog, countedAt: Date.now() });
+    },
+    /** Reserves `n` positions; returns the one before the first. */
+    take(tenantId: string, n: number): number {
+      const entry = byTenant.get(tenantId) ?? { position: 0, countedAt: 0 };
+      const before = entry.position;
+      entry.position += n;
+      byTenant.set(tenantId, entry);
+      return before;
+    },
+  };
 }
 
 /** A sender may repeat an event inside one batch; keep its first occurrence. */

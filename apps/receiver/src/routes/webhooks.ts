@@ -4,8 +4,8 @@ import { HttpError, notFound } from "../http/errors.js";
 import type { ReceiverMetrics } from "../http/metrics.js";
 import { rateLimit } from "../http/rate-limit.js";
 import { isUuid } from "../http/validate.js";
-import { type EnqueuedMarker, enqueueJobs } from "../ingest/enqueue-jobs.js";
-import { persistEvents } from "../ingest/persist-events.js";
+import { createJobEnqueuer, type EnqueuedMarker } from "../ingest/enqueue-jobs.js";
+import { createEventInbox } from "../ingest/persist-events.js";
 import { unstorableReason } from "../ingest/storable.js";
 import { getSource, WebhookPayloadError, WebhookVerificationError } from "../sources/index.js";
 import { baseUrlOf } from "./endpoints.js";
@@ -21,6 +21,8 @@ export function webhookRoutes(
   const { prisma, queue, registry, secretBox, metrics } = deps;
   const router = Router();
   const endpoints = createEndpointCache(prisma, secretBox);
+  const inbox = createEventInbox(prisma, registry);
+  const enqueue = createJobEnqueuer(prisma, queue, registry, deps.enqueuedMarker);
 
   router.post(
     "/:endpointId",
@@ -105,16 +107,14 @@ export function webhookRoutes(
           throw new HttpError(400, "invalid_payload", `the payload cannot be stored: ${problem}`);
         }
       }
-      const persisted = await persistEvents(
-        prisma,
-        registry,
+      const persisted = await inbox.persist(
         { id: endpoint.id, tenantId: endpoint.tenantId, source: endpoint.source },
         result.events,
         req.requestId,
       );
       if (persisted.newJobs.length > 0) {
         try {
-          await enqueueJobs(prisma, queue, registry, persisted.newJobs, deps.enqueuedMarker);
+          await enqueue(persisted.newJobs);
         } catch (err) {
           // Accepted all the same: the rows are committed and the outbox relay enqueues them.
           req.log.warn(
