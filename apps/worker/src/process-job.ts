@@ -1,9 +1,7 @@
 import type { Logger } from "@zixly/core";
 import {
-  isNonRetriableError,
   NonRetriableError,
   RetryAfterError,
-  retryAfterMsOf,
   serializeError,
 } from "@zixly/core";
 import type { Prisma, PrismaClient } from "@zixly/db";

@@ -48,7 +48,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       if (results.length !== batch.length) {
         throw new Error(`batch writer returned ${results.length} results for ${batch.length} items`);
       }
-      batch.forEach((p, i) => p.resolve(results[i] as O));
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as O);
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
