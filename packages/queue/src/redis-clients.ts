@@ -33,10 +33,14 @@ export function createProducerClient(connection: RedisConnection, commandTimeout
 /**
  * A client for one consumer. BullMQ requires `maxRetriesPerRequest: null` on workers: commands
  * (including lock renewals) wait for the reconnect rather than erroring out of the worker loop.
+ * Auto-pipelining sends the commands of concurrent jobs issued in one tick (each job's
+ * move-to-finished, lock extensions) as one socket write: at concurrency 50 the per-command
+ * writes were the worker's largest CPU cost.
  */
 export function createConsumerClient(connection: RedisConnection): Redis {
   return create(connection, {
     maxRetriesPerRequest: null,
+    enableAutoPipelining: true,
     connectionName: "zixly:consumer",
   });
 }
