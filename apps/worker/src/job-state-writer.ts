@@ -43,7 +43,7 @@ export interface JobStateWriterOptions {
   leaseMs: number;
   /** Most RUNNING jobs per tenant (0 = no limit); a limit makes claims one job at a time. */
   tenantConcurrency?: number;
-  /** Batches in flight per kind of write (default 2). */
+  /** Batches in flight per kind of write (default 4). */
   maxInFlight?: number;
 }
 
@@ -60,7 +60,7 @@ const CLAIM_RETURNING = `
 export function createJobStateWriter(prisma: PrismaClient, options: JobStateWriterOptions): JobStateWriter {
   const lease = `${Math.max(1, Math.round(options.leaseMs / 1000))} seconds`;
   const tenantLimit = options.tenantConcurrency ?? 0;
-  const maxInFlight = options.maxInFlight ?? 2;
+  const maxInFlight = options.maxInFlight ?? 4;
 
   const claims = createBatcher<string, ClaimedJob | undefined>({
     maxInFlight,

@@ -1,9 +1,5 @@
 import type { Logger } from "@zixly/core";
-import {
-  NonRetriableError,
-  RetryAfterError,
-  serializeError,
-} from "@zixly/core";
+import { NonRetriableError, RetryAfterError, serializeError } from "@zixly/core";
 import type { Prisma, PrismaClient } from "@zixly/db";
 import type { Delivery, QueueDriver } from "@zixly/queue";
 import { JOB_RECORD_NAME, RESULT_NAME, storeIfLarge } from "@zixly/storage";

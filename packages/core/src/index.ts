@@ -28,5 +28,11 @@ export {
   type SerializedError,
   serializeError,
 } from "./errors.js";
-export { type CreateLoggerOptions, createLogger, type Logger, redactedPaths } from "./logger.js";
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type Logger,
+  redactedPaths,
+  redactSensitive,
+} from "./logger.js";
 export { stopOnSignals } from "./shutdown.js";
