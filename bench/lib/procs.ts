@@ -9,8 +9,8 @@ import { sleep, waitFor } from "./util.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** How app processes are started: from the TypeScript sources (default) or the built `dist/`. */
-export const APP_MODE = process.env.BENCH_APP_MODE === "dist" ? "dist" : "source";
+/** How app processes are started: from the built `dist/` as deployed (default), or the TypeScript sources. */
+export const APP_MODE = process.env.BENCH_APP_MODE === "source" ? "source" : "dist";
 
 /**
  * How to start an app. BENCH_RECEIVER_ENTRY / BENCH_WORKER_ENTRY replace its entry file, to A/B a
@@ -18,9 +18,8 @@ export const APP_MODE = process.env.BENCH_APP_MODE === "dist" ? "dist" : "source
  */
 export function appCommand(app: "receiver" | "worker"): string[] {
   const entry = process.env[`BENCH_${app.toUpperCase()}_ENTRY`];
-  // tsx stays loaded in dist mode too: the bench workflow module is TypeScript.
   return APP_MODE === "dist"
-    ? ["--import", "tsx", entry ?? `apps/${app}/dist/main.js`]
+    ? [entry ?? `apps/${app}/dist/main.js`]
     : ["--conditions=@zixly/source", "--import", "tsx", entry ?? `apps/${app}/src/main.ts`];
 }
 

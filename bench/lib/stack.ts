@@ -61,7 +61,7 @@ export async function createStack(options: Options) {
     QUEUE_DRIVER: driver,
     QUEUE_PREFIX: prefix,
     ZIXLY_ENCRYPTION_KEY: encryptionKey,
-    WORKFLOW_MODULES: "bench/workflows.ts",
+    WORKFLOW_MODULES: "bench/workflows.mjs",
     LOG_LEVEL: options.logLevel,
     ...(options.pgStatsDir ? { BENCH_PGSTATS_DIR: options.pgStatsDir } : {}),
     ...extraAppEnv(),

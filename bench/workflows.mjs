@@ -1,6 +1,8 @@
 // The benchmark's workflow, loaded by the receiver and the worker through WORKFLOW_MODULES:
 // a Shopify `orders/create` delivery becomes one job whose only work is one memoised step, so a
 // run measures the pipeline (ingest, queue, claim, step memo, completion) and nothing else.
+// Plain JavaScript, so the apps run from their built `dist/` without a TypeScript loader, as
+// deployed.
 import { defineWorkflow } from "@zixly/workflows";
 import { z } from "zod";
 
