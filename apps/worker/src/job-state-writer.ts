@@ -43,7 +43,7 @@ export interface JobStateWriterOptions {
   leaseMs: number;
   /** Most RUNNING jobs per tenant (0 = no limit); a limit makes claims one job at a time. */
   tenantConcurrency?: number;
-  /** Batches in flight per kind of write (default 4). */
+  /** Batches in flight per kind of write (default 2: fewer, larger batches cost fewer socket writes). */
   maxInFlight?: number;
 }
 
@@ -53,19 +53,22 @@ const CLAIM_SET = `
   lease_expires_at = now() + $2::interval, updated_at = now()`;
 const RUNNABLE = `(status IN ('QUEUED', 'WAITING') OR (status = 'RUNNING' AND lease_expires_at < now()))`;
 const CLAIM_RETURNING = `
-  RETURNING id::text, tenant_id::text, workflow, input, attempts, max_attempts, request_id, created_at,
+  RETURNING id::text, tenant_id::text, workflow,
+            COALESCE(input, (SELECT payload FROM webhook_events WHERE webhook_events.id = jobs.event_id)) AS input,
+            attempts, max_attempts, request_id, created_at,
             EXISTS (SELECT 1 FROM job_steps WHERE job_steps.job_id = jobs.id) AS has_steps,
             cancel_requested_at IS NOT NULL AS cancel_requested`;
 
 export function createJobStateWriter(prisma: PrismaClient, options: JobStateWriterOptions): JobStateWriter {
   const lease = `${Math.max(1, Math.round(options.leaseMs / 1000))} seconds`;
   const tenantLimit = options.tenantConcurrency ?? 0;
-  const maxInFlight = options.maxInFlight ?? 4;
+  const maxInFlight = options.maxInFlight ?? 2;
 
   const claims = createBatcher<string, ClaimedJob | undefined>({
-    maxInFlight,
     // With a tenant limit every claim must see the ones before it committed, or a batch of
-    // one tenant's jobs would all pass the count together.
+    // one tenant's jobs would all pass the count together: one claim at a time per worker
+    // (workers racing each other can still overshoot by one each).
+    maxInFlight: tenantLimit > 0 ? 1 : maxInFlight,
     maxBatch: tenantLimit > 0 ? 1 : 100,
     run: async (ids) => {
       const rows =

@@ -130,6 +130,8 @@ export function createJobProcessor(
     try {
       if (!definition)
         throw new NonRetriableError(`no workflow "${job.workflow}" is registered in this worker`);
+      if (event == null)
+        throw new NonRetriableError("the job has no input: its inbox event was deleted before it ran");
       log.debug("job started");
       const result = await runWorkflow({
         definition,

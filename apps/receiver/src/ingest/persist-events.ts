@@ -180,8 +180,9 @@ async function writeDeliveries(
      ), input_jobs AS (
        SELECT * FROM jsonb_to_recordset($2::jsonb) AS j(id uuid, event_id uuid, workflow text, max_attempts int)
      ), jb AS (
-       INSERT INTO jobs (id, tenant_id, event_id, workflow, input, max_attempts, request_id)
-       SELECT j.id, e.tenant_id, j.event_id, j.workflow, e.payload, j.max_attempts, e.request_id
+       -- No copy of the payload: the worker reads the event's (input NULL = the event payload).
+       INSERT INTO jobs (id, tenant_id, event_id, workflow, max_attempts, request_id)
+       SELECT j.id, e.tenant_id, j.event_id, j.workflow, j.max_attempts, e.request_id
          FROM input_jobs j JOIN ins ON ins.id = j.event_id JOIN input_events e ON e.id = j.event_id
        RETURNING id
      )
