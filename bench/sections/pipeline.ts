@@ -183,9 +183,11 @@ export async function sustainedTrial(
     250,
   ).catch(() => undefined);
   const { rows } = await stack.sql.query(
-    `SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at) * 1000 - (input->'data'->>'bench_sent_at')::float8) AS p,
+    // A job's input is its inbox event's payload (jobs.input is NULL for event jobs).
+    `SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM j.completed_at) * 1000 - (e.payload->'data'->>'bench_sent_at')::float8) AS p,
             count(*)::int AS n
-       FROM jobs WHERE status = 'COMPLETED' AND (input->'data'->>'bench_sent_at')::float8 >= $1`,
+       FROM jobs j JOIN webhook_events e ON e.id = j.event_id
+      WHERE j.status = 'COMPLETED' AND (e.payload->'data'->>'bench_sent_at')::float8 >= $1`,
     [windowStart],
   );
   await p.stop();

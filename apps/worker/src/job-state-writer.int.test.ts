@@ -110,6 +110,27 @@ describe("createJobStateWriter (real Postgres)", () => {
     expect(finished.every((j) => j.completedAt !== null && j.leaseExpiresAt === null)).toBe(true);
   });
 
+  it("completes a job together with its last memos, in one transaction", async () => {
+    const id = await eventJob();
+    const writer = createJobStateWriter(db.prisma, { leaseMs: 30_000 });
+    await writer.claim(id);
+    const startedAt = new Date();
+    await writer.complete(id, { done: true }, [
+      { jobId: id, name: "last", attempt: 1, output: { n: 1 }, startedAt },
+    ]);
+    const job = await db.prisma.job.findUniqueOrThrow({ where: { id }, include: { steps: true } });
+    expect(job.status).toBe("COMPLETED");
+    expect(job.steps.map((s) => [s.name, s.status, s.output])).toEqual([["last", "COMPLETED", { n: 1 }]]);
+
+    // A memo Postgres refuses fails the completion too: the job is not COMPLETED without it.
+    const other = await eventJob();
+    await writer.claim(other);
+    await expect(
+      writer.complete(other, {}, [{ jobId: other, name: "bad", attempt: 1, output: "\u0000", startedAt }]),
+    ).rejects.toThrow();
+    expect((await db.prisma.job.findUniqueOrThrow({ where: { id: other } })).status).toBe("RUNNING");
+  });
+
   it("with a tenant concurrency limit, claims one at a time and never exceeds the limit", async () => {
     const ids = await Promise.all([1, 2, 3, 4].map(() => eventJob()));
     await db.prisma.job.updateMany({

@@ -35,7 +35,8 @@ export interface JobStateWriter {
   /** Takes the job if it is runnable (see the claim rules in `process-job.ts`). */
   claim(jobId: string): Promise<ClaimedJob | undefined>;
   stepCompleted(step: CompletedStep): Promise<void>;
-  complete(jobId: string, result: unknown): Promise<void>;
+  /** Marks the job COMPLETED, writing `steps` (memos not yet written) in the same transaction. */
+  complete(jobId: string, result: unknown, steps?: readonly CompletedStep[]): Promise<void>;
 }
 
 export interface JobStateWriterOptions {
@@ -46,6 +47,27 @@ export interface JobStateWriterOptions {
   /** Batches in flight per kind of write (default 2: fewer, larger batches cost fewer socket writes). */
   maxInFlight?: number;
 }
+
+/** A CTE upserting step memos from the arrays $1–$5 (see {@link stepColumns}); a statement follows it. */
+const UPSERT_STEPS = `
+  WITH memos AS (
+    INSERT INTO job_steps (job_id, name, status, output, attempt, started_at, completed_at)
+    SELECT s.job_id, s.name, 'COMPLETED', s.output::jsonb, s.attempt, s.started_at, now()
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[])
+        AS s(job_id, name, output, attempt, started_at)
+    ON CONFLICT (job_id, name) DO UPDATE SET
+      attempt = EXCLUDED.attempt, status = 'COMPLETED', output = EXCLUDED.output, error = NULL,
+      started_at = EXCLUDED.started_at, completed_at = EXCLUDED.completed_at
+  )`;
+
+const stepColumns = (steps: readonly CompletedStep[]) =>
+  [
+    steps.map((s) => s.jobId),
+    steps.map((s) => s.name),
+    steps.map((s) => (s.output === undefined ? null : JSON.stringify(s.output))),
+    steps.map((s) => s.attempt),
+    steps.map((s) => s.startedAt.toISOString()),
+  ] as const;
 
 const CLAIM_SET = `
   attempts = CASE WHEN status = 'WAITING' THEN attempts ELSE attempts + 1 END,
@@ -103,42 +125,36 @@ export function createJobStateWriter(prisma: PrismaClient, options: JobStateWrit
   const steps = createBatcher<CompletedStep, void>({
     maxInFlight,
     run: async (items) => {
-      await prisma.$executeRawUnsafe(
-        `INSERT INTO job_steps (job_id, name, status, output, attempt, started_at, completed_at)
-         SELECT s.job_id, s.name, 'COMPLETED', s.output::jsonb, s.attempt, s.started_at, now()
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[])
-             AS s(job_id, name, output, attempt, started_at)
-         ON CONFLICT (job_id, name) DO UPDATE SET
-           attempt = EXCLUDED.attempt, status = 'COMPLETED', output = EXCLUDED.output, error = NULL,
-           started_at = EXCLUDED.started_at, completed_at = EXCLUDED.completed_at`,
-        items.map((s) => s.jobId),
-        items.map((s) => s.name),
-        items.map((s) => (s.output === undefined ? null : JSON.stringify(s.output))),
-        items.map((s) => s.attempt),
-        items.map((s) => s.startedAt.toISOString()),
-      );
+      await prisma.$executeRawUnsafe(`${UPSERT_STEPS} SELECT 1`, ...stepColumns(items));
       return items.map(() => undefined);
     },
   });
 
-  const completions = createBatcher<{ jobId: string; result: string }, void>({
-    maxInFlight,
-    run: async (items) => {
-      await prisma.$executeRawUnsafe(
-        `UPDATE jobs SET status = 'COMPLETED', result = v.result::jsonb, error = NULL,
+  const completions = createBatcher<{ jobId: string; result: string; steps: readonly CompletedStep[] }, void>(
+    {
+      maxInFlight,
+      run: async (items) => {
+        // The last steps' memos and the completion in one statement, so one transaction: a job
+        // is never COMPLETED without its memos, nor do the memos cost a round trip of their own.
+        await prisma.$executeRawUnsafe(
+          `${UPSERT_STEPS}
+         UPDATE jobs SET status = 'COMPLETED', result = v.result::jsonb, error = NULL,
                 completed_at = now(), lease_expires_at = NULL, updated_at = now()
-           FROM unnest($1::uuid[], $2::text[]) AS v(id, result)
+           FROM unnest($6::uuid[], $7::text[]) AS v(id, result)
           WHERE jobs.id = v.id`,
-        items.map((c) => c.jobId),
-        items.map((c) => c.result),
-      );
-      return items.map(() => undefined);
+          ...stepColumns(items.flatMap((c) => c.steps)),
+          items.map((c) => c.jobId),
+          items.map((c) => c.result),
+        );
+        return items.map(() => undefined);
+      },
     },
-  });
+  );
 
   return {
     claim: (jobId) => claims.add(jobId),
     stepCompleted: (step) => steps.add(step),
-    complete: (jobId, result) => completions.add({ jobId, result: JSON.stringify(result ?? null) }),
+    complete: (jobId, result, steps = []) =>
+      completions.add({ jobId, result: JSON.stringify(result ?? null), steps }),
   };
 }

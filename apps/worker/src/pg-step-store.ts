@@ -2,7 +2,7 @@ import { randomToken, sha256Hex } from "@zixly/core";
 import { Prisma, type PrismaClient } from "@zixly/db";
 import { isResultRef, type ResultStore, stepOutputName, storeIfLarge } from "@zixly/storage";
 import type { StepStore } from "@zixly/workflows";
-import type { JobStateWriter } from "./job-state-writer.js";
+import type { CompletedStep, JobStateWriter } from "./job-state-writer.js";
 
 const json = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJsonValue;
 
@@ -30,16 +30,42 @@ export interface JobHints {
 export interface PgStepStoreOptions {
   offload?: StepOffload | undefined;
   hints?: JobHints | undefined;
-  /** Writes completed steps together with other jobs' (group commit); one upsert each without. */
+  /**
+   * Writes completed steps together with other jobs' (group commit); one upsert each without.
+   * With a writer, a completed step's memo is held until the store is next used (the next
+   * step's boundary, a wait, a failure) or handed to the job's completion, which writes it in
+   * the same statement: see {@link PgStepStore}.
+   */
   writer?: JobStateWriter | undefined;
+}
+
+/**
+ * A step store whose memos may be pending. The memo of a step is written before anything
+ * else the workflow does through the store — in particular before the next step starts — so
+ * a memo is durable before any later step's side effect, as without deferral. The worker
+ * passes the memos still pending at the end to the completion (`takePending`), or writes them
+ * (`flush`) before recording any other outcome.
+ */
+export interface PgStepStore extends StepStore {
+  /** Writes the pending memos. */
+  flush(): Promise<void>;
+  /** The pending memos, now the caller's to write. */
+  takePending(): CompletedStep[];
 }
 
 /**
  * Step memos in Postgres (`job_steps`, unique per job and step name). A step's output is
  * committed before the workflow continues, so a retry after a crash finds it.
  */
-export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOptions = {}): StepStore {
+export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOptions = {}): PgStepStore {
   const { offload, hints, writer } = options;
+  let pending: CompletedStep[] = [];
+  const flush = async () => {
+    if (pending.length === 0 || !writer) return;
+    const memos = pending;
+    pending = [];
+    await Promise.all(memos.map((memo) => writer.stepCompleted(memo)));
+  };
   // Steps started in this run: the start time is written with the step's outcome, one write
   // per step instead of two (a step cut off by a crash leaves no row, and simply runs again).
   const startedAt = new Map<string, Date>();
@@ -65,7 +91,14 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
     return JSON.parse(object.body.toString("utf8")) as unknown;
   };
   return {
+    flush,
+    takePending() {
+      const memos = pending;
+      pending = [];
+      return memos;
+    },
     async loadSteps(jobId) {
+      await flush();
       if (hints && !hints.hasSteps) return [];
       const rows = await prisma.jobStep.findMany({
         where: { jobId },
@@ -79,13 +112,14 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
       );
     },
     async stepStarted(_jobId, name) {
+      await flush();
       startedAt.set(name, new Date());
     },
     async stepCompleted(jobId, name, attempt, value) {
       const output = await stored(jobId, name, value);
       const started = startedAt.get(name) ?? new Date();
       if (writer) {
-        await writer.stepCompleted({ jobId, name, attempt, output, startedAt: started });
+        pending.push({ jobId, name, attempt, output, startedAt: started });
         return;
       }
       await prisma.jobStep.upsert({
@@ -110,6 +144,7 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
       });
     },
     async stepFailed(jobId, name, attempt, error) {
+      await flush();
       await prisma.jobStep.upsert({
         where: { jobId_name: { jobId, name } },
         create: {
@@ -131,6 +166,7 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
       });
     },
     async stepWaiting(jobId, name, attempt, state) {
+      await flush();
       await prisma.jobStep.upsert({
         where: { jobId_name: { jobId, name } },
         create: { jobId, name, attempt, status: "WAITING", output: json(state) },
@@ -138,6 +174,7 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
       });
     },
     async callbackNotified(jobId, name, state) {
+      await flush();
       // Only a still-WAITING step is updated: a callback that won the race has completed it.
       const { count } = await prisma.jobStep.updateMany({
         where: { jobId, name, status: "WAITING" },
@@ -148,6 +185,7 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
       return step?.status === "COMPLETED" ? { completed: true, output: step.output } : { completed: false };
     },
     async createCallbackToken(jobId, tenantId, name, expiresAt) {
+      await flush();
       const token = randomToken(32);
       await prisma.$transaction([
         prisma.callbackToken.deleteMany({ where: { jobId, stepName: name } }),
@@ -158,6 +196,7 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
       return token;
     },
     async isCancelRequested(jobId) {
+      await flush();
       if (claimAnswer !== undefined) {
         const answer = claimAnswer;
         claimAnswer = undefined;
@@ -167,6 +206,7 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
       return job?.cancelRequestedAt != null;
     },
     async relate(jobId, tenantId, record) {
+      await flush();
       await prisma.relatedRecord.createMany({ data: [{ jobId, tenantId, ...record }], skipDuplicates: true });
     },
   };

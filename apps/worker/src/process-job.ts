@@ -11,13 +11,12 @@ import {
   type JobMessageBody,
   jobMessage,
   runWorkflow,
-  type StepStore,
   type WorkflowEvent,
   type WorkflowRegistry,
 } from "@zixly/workflows";
 import type { ConnectorResolver } from "./connector-resolver.js";
 import type { ClaimedJob, JobStateWriter } from "./job-state-writer.js";
-import type { JobHints, ResultOffload } from "./pg-step-store.js";
+import type { JobHints, PgStepStore, ResultOffload } from "./pg-step-store.js";
 
 export interface JobProcessorDeps {
   prisma: PrismaClient;
@@ -26,7 +25,7 @@ export interface JobProcessorDeps {
   queue: QueueDriver;
   registry: WorkflowRegistry;
   /** Step memos for one job (Postgres; large outputs offloaded when a result store is configured). */
-  storeFor: (job: { tenantId: string; createdAt: Date; hints: JobHints }) => StepStore;
+  storeFor: (job: { tenantId: string; createdAt: Date; hints: JobHints }) => PgStepStore;
   /** Large job results and each finished job's execution record go here (AWS mode: S3). */
   results?: ResultOffload | undefined;
   connectors: ConnectorResolver;
@@ -127,6 +126,12 @@ export function createJobProcessor(
     const finish = (status: "completed" | "failed" | "retrying" | "waiting" | "cancelled") =>
       deps.onAttempt?.({ workflow: job.workflow, status, durationMs: performance.now() - started });
 
+    const store = deps.storeFor({
+      tenantId: job.tenant_id,
+      createdAt: job.created_at,
+      hints: { hasSteps: job.has_steps, cancelRequested: job.cancel_requested },
+    });
+
     try {
       if (!definition)
         throw new NonRetriableError(`no workflow "${job.workflow}" is registered in this worker`);
@@ -137,11 +142,7 @@ export function createJobProcessor(
         definition,
         job: { id: job.id, tenantId: job.tenant_id, attempt: job.attempts },
         event,
-        store: deps.storeFor({
-          tenantId: job.tenant_id,
-          createdAt: job.created_at,
-          hints: { hasSteps: job.has_steps, cancelRequested: job.cancel_requested },
-        }),
+        store,
         connectors: connectors.forJob(
           job.tenant_id,
           event.accountId ? { [event.source]: event.accountId } : {},
@@ -160,12 +161,16 @@ export function createJobProcessor(
             limitBytes: deps.results.inlineLimitBytes,
           })
         : result;
-      await deps.writer.complete(job.id, stored);
+      // The last step's memo is written by the completion's own statement.
+      await deps.writer.complete(job.id, stored, store.takePending());
       log.info({ durationMs: Math.round(performance.now() - started) }, "job completed");
       await writeRecord(job, log);
       finish("completed");
     } catch (thrown) {
       const err = thrown;
+      // Memos of the steps that succeeded before this outcome are written first: a retry,
+      // resume or replay must find them.
+      await store.flush();
       if (isWorkflowSuspended(err)) {
         const wakeAt = new Date(Date.now() + err.resumeInMs);
         await prisma.job.update({
