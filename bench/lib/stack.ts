@@ -166,9 +166,13 @@ export async function createStack(options: Options) {
       for (const prefix of prefixes) await deletePrefix(redis, prefix).catch(() => undefined);
       redis.disconnect();
       await sql.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      // BENCH_KEEP_DATABASE=1 keeps it for a look at the rows (drop it yourself afterwards).
+      if (process.env.BENCH_KEEP_DATABASE === "1") log(`kept ${dbName}; dropped the bench's Redis keys`);
+      else {
+        await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+        log(`dropped ${dbName} and the bench's Redis keys`);
+      }
       await admin.end();
-      log(`dropped ${dbName} and the bench's Redis keys`);
     },
   };
 

@@ -190,6 +190,17 @@ export async function sustainedTrial(
       WHERE j.status = 'COMPLETED' AND (e.payload->'data'->>'bench_sent_at')::float8 >= $1`,
     [windowStart],
   );
+  // Where the time goes (p99 of each leg): sent → stored (receiver), stored → claimed (queue
+  // wait), claimed → completed (run). Attempts above one show retries.
+  const { rows: legs } = await stack.sql.query(
+    `SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM j.created_at) * 1000 - (e.payload->'data'->>'bench_sent_at')::float8) AS stored,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM j.started_at - j.created_at) * 1000) AS queued,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM j.completed_at - j.started_at) * 1000) AS ran,
+            count(*) FILTER (WHERE j.attempts > 1)::int AS retried
+       FROM jobs j JOIN webhook_events e ON e.id = j.event_id
+      WHERE j.status = 'COMPLETED' AND (e.payload->'data'->>'bench_sent_at')::float8 >= $1`,
+    [windowStart],
+  );
   await p.stop();
   const growthPerSec = slope(backlog);
   const finalBacklog = backlog.at(-1)?.y ?? 0;
@@ -213,6 +224,12 @@ export async function sustainedTrial(
     p99Ms: round(rows[0].p?.[1] ?? Number.NaN),
     httpP50Ms: run.p50Ms,
     httpP99Ms: run.p99Ms,
+    p99LegsMs: {
+      stored: round(legs[0].stored ?? Number.NaN),
+      queued: round(legs[0].queued ?? Number.NaN),
+      ran: round(legs[0].ran ?? Number.NaN),
+    },
+    retriedJobs: legs[0].retried as number,
     completedInWindow: rows[0].n,
     cpuCores: cpuUse.cores,
     machineBusy: cpuUse.machineBusy,
@@ -221,7 +238,8 @@ export async function sustainedTrial(
   };
   log(
     `sustained ${driver} ×${workers} at ${result.rate}/s: ${sustained ? "kept up" : "fell behind"} ` +
-      `(backlog ${result.backlogGrowthPerSec}/s, final ${finalBacklog}), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+      `(backlog ${result.backlogGrowthPerSec}/s, final ${finalBacklog}), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms ` +
+      `(p99 legs ms: stored ${result.p99LegsMs.stored}, queued ${result.p99LegsMs.queued}, ran ${result.p99LegsMs.ran}; retried ${result.retriedJobs})`,
   );
   return result;
 }

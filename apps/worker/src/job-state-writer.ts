@@ -55,6 +55,7 @@ const UPSERT_STEPS = `
     SELECT s.job_id, s.name, 'COMPLETED', s.output::jsonb, s.attempt, s.started_at, now()
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[])
         AS s(job_id, name, output, attempt, started_at)
+     ORDER BY s.job_id, s.name
     ON CONFLICT (job_id, name) DO UPDATE SET
       attempt = EXCLUDED.attempt, status = 'COMPLETED', output = EXCLUDED.output, error = NULL,
       started_at = EXCLUDED.started_at, completed_at = EXCLUDED.completed_at
@@ -69,13 +70,20 @@ const stepColumns = (steps: readonly CompletedStep[]) =>
     steps.map((s) => s.startedAt.toISOString()),
   ] as const;
 
+/**
+ * Rows of a batch are locked in id order before they are updated. Every statement that
+ * updates several job rows must take them in one order, or two of them can deadlock:
+ * Postgres then stalls both for `deadlock_timeout` (1 s) and aborts one — seen as one-second
+ * stalls in a sustained run (the receiver's outbox marks never wait: `FOR UPDATE SKIP LOCKED`).
+ */
+const LOCK_IN_ORDER = `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)`;
 const CLAIM_SET = `
   attempts = CASE WHEN status = 'WAITING' THEN attempts ELSE attempts + 1 END,
   status = 'RUNNING', started_at = COALESCE(started_at, now()), wake_at = NULL,
   lease_expires_at = now() + $2::interval, updated_at = now()`;
 const RUNNABLE = `(status IN ('QUEUED', 'WAITING') OR (status = 'RUNNING' AND lease_expires_at < now()))`;
 const CLAIM_RETURNING = `
-  RETURNING id::text, tenant_id::text, workflow,
+  RETURNING jobs.id::text, tenant_id::text, workflow,
             COALESCE(input, (SELECT payload FROM webhook_events WHERE webhook_events.id = jobs.event_id)) AS input,
             attempts, max_attempts, request_id, created_at,
             EXISTS (SELECT 1 FROM job_steps WHERE job_steps.job_id = jobs.id) AS has_steps,
@@ -96,8 +104,8 @@ export function createJobStateWriter(prisma: PrismaClient, options: JobStateWrit
       const rows =
         tenantLimit > 0
           ? await prisma.$queryRawUnsafe<ClaimedJob[]>(
-              `UPDATE jobs SET ${CLAIM_SET}
-                WHERE id = ANY($1::uuid[]) AND ${RUNNABLE}
+              `${LOCK_IN_ORDER} UPDATE jobs SET ${CLAIM_SET} FROM locked
+                WHERE jobs.id = locked.id AND ${RUNNABLE}
                   AND (SELECT count(*) FROM jobs running
                         WHERE running.tenant_id = jobs.tenant_id AND running.status = 'RUNNING'
                           AND running.lease_expires_at > now()) < $3::int
@@ -107,7 +115,8 @@ export function createJobStateWriter(prisma: PrismaClient, options: JobStateWrit
               tenantLimit,
             )
           : await prisma.$queryRawUnsafe<ClaimedJob[]>(
-              `UPDATE jobs SET ${CLAIM_SET} WHERE id = ANY($1::uuid[]) AND ${RUNNABLE} ${CLAIM_RETURNING}`,
+              `${LOCK_IN_ORDER} UPDATE jobs SET ${CLAIM_SET} FROM locked
+                WHERE jobs.id = locked.id AND ${RUNNABLE} ${CLAIM_RETURNING}`,
               ids,
               lease,
             );
@@ -137,10 +146,10 @@ export function createJobStateWriter(prisma: PrismaClient, options: JobStateWrit
         // The last steps' memos and the completion in one statement, so one transaction: a job
         // is never COMPLETED without its memos, nor do the memos cost a round trip of their own.
         await prisma.$executeRawUnsafe(
-          `${UPSERT_STEPS}
+          `${UPSERT_STEPS}, locked AS (SELECT id FROM jobs WHERE id = ANY($6::uuid[]) ORDER BY id FOR UPDATE)
          UPDATE jobs SET status = 'COMPLETED', result = v.result::jsonb, error = NULL,
                 completed_at = now(), lease_expires_at = NULL, updated_at = now()
-           FROM unnest($6::uuid[], $7::text[]) AS v(id, result)
+           FROM unnest($6::uuid[], $7::text[]) AS v(id, result) JOIN locked ON locked.id = v.id
           WHERE jobs.id = v.id`,
           ...stepColumns(items.flatMap((c) => c.steps)),
           items.map((c) => c.jobId),

@@ -42,8 +42,19 @@ export async function enqueueJobs(
     );
 }
 
+/**
+ * The mark never waits for a row another statement holds (`SKIP LOCKED`): a locked job is
+ * being claimed or finished by a worker, so it evidently reached the queue, and an unmarked
+ * QUEUED job is at worst offered again by the relay (the claim drops the duplicate). Waiting
+ * instead let marks and the worker's batched claims lock rows in opposite orders: deadlocks,
+ * each a one-second stall of both.
+ */
 const markEnqueued = (prisma: PrismaClient, ids: readonly string[]) =>
-  prisma.$executeRawUnsafe(`UPDATE jobs SET enqueued_at = now() WHERE id = ANY($1::uuid[])`, ids);
+  prisma.$executeRawUnsafe(
+    `UPDATE jobs SET enqueued_at = now()
+      WHERE id IN (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED)`,
+    ids,
+  );
 
 /** Records "the queue has these jobs" in batches, off the request path. */
 export interface EnqueuedMarker {

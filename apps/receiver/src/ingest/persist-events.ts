@@ -47,7 +47,7 @@ export interface EventInboxOptions {
   maxBatch?: number;
   /** Statements in flight at once (default 2: one committing while the next is built). */
   maxInFlight?: number;
-  /** How long a tenant's counted backlog is reused, with this process's own additions (default 1 s). */
+  /** How long a tenant's counted backlog is reused, advanced by this process's own jobs (default 100 ms). */
   backlogTtlMs?: number;
 }
 
@@ -95,7 +95,7 @@ export function createEventInbox(
   registry: WorkflowRegistry,
   options: EventInboxOptions = {},
 ): EventInbox {
-  const backlog = createBacklogPositions(options.backlogTtlMs ?? 1_000);
+  const backlog = createBacklogPositions(options.backlogTtlMs ?? 100);
   const batcher = createBatcher<Delivery, Written>({
     maxBatch: options.maxBatch ?? 200,
     maxInFlight: options.maxInFlight ?? 2,
@@ -135,12 +135,11 @@ export function createEventInbox(
       const written = await batcher.add({ endpoint, events: eventRows, jobs: jobRows });
 
       const created = jobRows.filter((j) => written.insertedJobs.has(j.id));
-      let position = backlog.take(endpoint.tenantId, created.length);
       const newJobs: NewJob[] = created.map((j) => ({
         id: j.id,
         tenantId: endpoint.tenantId,
         workflow: j.workflow,
-        priority: ++position,
+        priority: backlog.next(endpoint.tenantId),
       }));
       return answer(prisma, endpoint, eventRows, jobRows, written.insertedEvents, newJobs);
     },
@@ -247,14 +246,19 @@ async function answer(
 }
 
 /**
- * Each tenant's queued backlog, counted at most once per `ttlMs` and advanced by the jobs this
- * process creates meanwhile: counting up to 10,000 index entries per request was the largest
- * Postgres cost at ingest. An estimate is enough for a fair-queueing position.
+ * Fair-queueing positions (BullMQ priorities: lower runs first, equal ones in arrival order).
+ * A job's position is its tenant's queued backlog when it was created — so a tenant with
+ * thousands queued cannot starve one with none — but never lower than the positions its
+ * tenant's earlier jobs got while that backlog has not drained. Positions are static once
+ * enqueued; letting them fall with a draining backlog made a tenant's new jobs overtake its
+ * older ones again and again (a sustained run's p99 queue wait reached 2 s). The backlog is
+ * counted at most once per `ttlMs` (counting up to 10,000 index entries per request was the
+ * largest Postgres cost at ingest) and advanced by this process's own jobs in between.
  */
-function createBacklogPositions(ttlMs: number) {
-  const byTenant = new Map<string, { position: number; countedAt: number }>();
+export function createBacklogPositions(ttlMs: number) {
+  const byTenant = new Map<string, { counted: number; since: number; floor: number; countedAt: number }>();
   return {
-    /** Tenants (of these) whose count must be read again. */
+    /** Tenants (of these) whose backlog must be counted again. */
     stale(tenantIds: readonly string[]): string[] {
       const now = Date.now();
       const stale = new Set<string>();
@@ -266,15 +270,18 @@ function createBacklogPositions(ttlMs: number) {
     },
     counted(tenantId: string, backlog: number): void {
       if (byTenant.size > 10_000) byTenant.clear(); // bounded
-      byTenant.set(tenantId, { position: backlog, countedAt: Date.now() });
+      const entry = byTenant.get(tenantId);
+      // Nothing queued: nothing can be overtaken, positions start over.
+      const floor = backlog === 0 ? 0 : (entry?.floor ?? 0);
+      byTenant.set(tenantId, { counted: backlog, since: 0, floor, countedAt: Date.now() });
     },
-    /** Reserves `n` positions; returns the one before the first. */
-    take(tenantId: string, n: number): number {
-      const entry = byTenant.get(tenantId) ?? { position: 0, countedAt: 0 };
-      const before = entry.position;
-      entry.position += n;
+    /** The position of the tenant's next job. */
+    next(tenantId: string): number {
+      const entry = byTenant.get(tenantId) ?? { counted: 0, since: 0, floor: 0, countedAt: 0 };
+      entry.since += 1;
+      entry.floor = Math.max(entry.floor, entry.counted + entry.since);
       byTenant.set(tenantId, entry);
-      return before;
+      return entry.floor;
     },
   };
 }
