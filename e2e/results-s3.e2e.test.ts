@@ -18,10 +18,11 @@ describe("large results in the result store (S3)", () => {
     const res = await endpoint.send("test.big-result", { kb: 20 });
     expect(res.status).toBe(202);
     const jobId = (res.json.jobIds as string[])[0]!;
+    // The execution record is written just after the job is marked COMPLETED: wait for it too.
     const job = await pipeline.waitForJob(
       a.apiKey,
       jobId,
-      (j) => j.status === "COMPLETED" || j.status === "FAILED",
+      (j) => (j.status === "COMPLETED" && typeof j.recordUrl === "string") || j.status === "FAILED",
     );
     expect(job.status).toBe("COMPLETED");
 
@@ -42,8 +43,14 @@ describe("large results in the result store (S3)", () => {
     );
     expect(step?.outputUrl).toBeTruthy();
     expect(((await (await fetch(step!.outputUrl!)).json()) as unknown[]).length).toBe(20);
-    const record = (await (await fetch(job.recordUrl as string)).json()) as { id: string; status: string };
+    const record = (await (await fetch(job.recordUrl as string)).json()) as {
+      id: string;
+      status: string;
+      input: { source?: string } | null;
+    };
     expect(record).toMatchObject({ id: jobId, status: "COMPLETED" });
+    // The input lives in the inbox event (jobs.input is NULL); the record carries it whole.
+    expect(record.input?.source).toEqual(expect.any(String));
 
     // Tenant isolation: B cannot see the job, and the store refuses to sign A's key for B.
     expect((await pipeline.call("GET", `/api/jobs/${jobId}`, { token: b.apiKey })).status).toBe(404);

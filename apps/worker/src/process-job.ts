@@ -241,10 +241,12 @@ export function createJobProcessor(
   async function writeRecord(job: ClaimedJob, log: Logger): Promise<void> {
     if (!deps.results) return;
     try {
-      const record = await prisma.job.findUniqueOrThrow({
+      const row = await prisma.job.findUniqueOrThrow({
         where: { id: job.id },
         include: { steps: { orderBy: { startedAt: "asc" } }, relatedRecords: true },
       });
+      // A job made from an inbox event keeps its input there; the record carries it whole.
+      const record = { ...row, input: row.input ?? job.input ?? null };
       const { key } = await deps.results.store.put(
         job.tenant_id,
         job.id,
