@@ -74,7 +74,7 @@ const stepColumns = (steps: readonly CompletedStep[]) =>
  * Rows of a batch are locked in id order before they are updated. Every statement that
  * updates several job rows must take them in one order, or two of them can deadlock:
  * Postgres then stalls both for `deadlock_timeout` (1 s) and aborts one — seen as one-second
- * stalls in a sustained run (the receiver's outbox marks never wait: `FOR UPDATE SKIP LOCKED`).
+ * stalls in a sustained run (the receiver's outbox marks lock in id order too).
  */
 const LOCK_IN_ORDER = `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)`;
 const CLAIM_SET = `

@@ -43,16 +43,15 @@ export async function enqueueJobs(
 }
 
 /**
- * The mark never waits for a row another statement holds (`SKIP LOCKED`): a locked job is
- * being claimed or finished by a worker, so it evidently reached the queue, and an unmarked
- * QUEUED job is at worst offered again by the relay (the claim drops the duplicate). Waiting
- * instead let marks and the worker's batched claims lock rows in opposite orders: deadlocks,
- * each a one-second stall of both.
+ * The rows are locked in id order first, as every statement that updates several job rows
+ * does (the worker's batched claims and completions too): taken in different orders, marks
+ * and claims deadlocked under load, and Postgres breaks a deadlock only after
+ * `deadlock_timeout` (1 s), a one-second stall of both.
  */
 const markEnqueued = (prisma: PrismaClient, ids: readonly string[]) =>
   prisma.$executeRawUnsafe(
-    `UPDATE jobs SET enqueued_at = now()
-      WHERE id IN (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED)`,
+    `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+     UPDATE jobs SET enqueued_at = now() FROM locked WHERE jobs.id = locked.id`,
     ids,
   );
 
