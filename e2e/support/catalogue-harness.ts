@@ -16,12 +16,13 @@ import {
   createXeroSandbox,
   HUBSPOT_SANDBOX_DEFAULTS,
   SHOPIFY_SANDBOX_DEFAULTS,
+  signedXeroInvoiceDelivery,
   XERO_SANDBOX_DEFAULTS,
 } from "@zixly/sandboxes";
 import { startWorker } from "@zixly/worker";
 import { createWorkflowRegistry, workflows } from "@zixly/workflows";
 import { type Call, httpClient } from "./http.js";
-import { asanaHeaders, hubspotHeaders, shopifyHeaders, xeroHeaders } from "./signers.js";
+import { asanaHeaders, hubspotHeaders, shopifyHeaders } from "./signers.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const ADMIN_TOKEN = "test-admin-token-catalogue-0123456789";
@@ -172,23 +173,12 @@ export async function startCatalogueHarness() {
       },
       /** A signed Xero delivery for one invoice event. */
       xero: (invoiceId: string) => {
-        const body = JSON.stringify({
-          events: [
-            {
-              resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${invoiceId}`,
-              resourceId: invoiceId,
-              eventDateUtc: new Date().toISOString().replace("Z", ""),
-              eventType: "UPDATE",
-              eventCategory: "INVOICE",
-              tenantId: xeroTenantId,
-              tenantType: "ORGANISATION",
-            },
-          ],
-          firstEventSequence: 1,
-          lastEventSequence: 1,
-          entropy: randomBytes(10).toString("hex"),
+        const { body, headers } = signedXeroInvoiceDelivery({
+          invoiceId,
+          xeroTenantId,
+          webhookKey: secrets.xero,
         });
-        return post(paths.xero, body, xeroHeaders(secrets.xero, body));
+        return post(paths.xero, body, headers);
       },
     };
   }

@@ -1,7 +1,7 @@
 // Embedded mode (docs/local-mode.md): no DATABASE_URL, and Postgres and Redis pointed at closed
 // ports, so anything that still tried to reach them would fail these tests.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -12,6 +12,7 @@ import {
   createHubspotSandbox,
   createXeroSandbox,
   HUBSPOT_SANDBOX_DEFAULTS,
+  signedXeroInvoiceDelivery,
   XERO_SANDBOX_DEFAULTS,
 } from "@zixly/sandboxes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,32 +54,14 @@ async function json<T = Record<string, unknown>>(
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
 }
 
-/** A Xero webhook for `invoiceId`, signed as Xero signs (base64 HMAC-SHA256 of the raw body), as README's curl sends it. */
+/** A Xero webhook for `invoiceId`, signed as Xero signs it, as README's curl sends it. */
 function signedXeroDelivery(invoiceId: string, webhookKey: string): RequestInit {
-  const body = JSON.stringify({
-    events: [
-      {
-        resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${invoiceId}`,
-        resourceId: invoiceId,
-        eventDateUtc: new Date().toISOString().replace("Z", ""),
-        eventType: "UPDATE",
-        eventCategory: "INVOICE",
-        tenantId: XERO_SANDBOX_DEFAULTS.tenantId,
-        tenantType: "ORGANISATION",
-      },
-    ],
-    firstEventSequence: 1,
-    lastEventSequence: 1,
-    entropy: randomBytes(8).toString("hex"),
+  const { body, headers } = signedXeroInvoiceDelivery({
+    invoiceId,
+    xeroTenantId: XERO_SANDBOX_DEFAULTS.tenantId,
+    webhookKey,
   });
-  return {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-xero-signature": createHmac("sha256", webhookKey).update(body).digest("base64"),
-    },
-    body,
-  };
+  return { method: "POST", headers, body };
 }
 
 let cwd: string;

@@ -85,3 +85,4 @@ export {
   type XeroSandboxState,
   type XeroSandboxTenant,
 } from "./xero-sandbox.js";
+export { type SignedDelivery, signedXeroInvoiceDelivery } from "./xero-webhook.js";

@@ -1,8 +1,9 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import {
   createHubspotSandbox,
   createXeroSandbox,
   HUBSPOT_SANDBOX_DEFAULTS,
+  signedXeroInvoiceDelivery,
   XERO_SANDBOX_DEFAULTS,
 } from "@zixly/sandboxes";
 import { api } from "../api-client.js";
@@ -77,27 +78,15 @@ export async function runDemo(
     const unpaid = xero.addInvoice({ Status: "AUTHORISED" });
     const jobIds: string[] = [];
     for (const invoice of [paid, unpaid]) {
-      const body = JSON.stringify({
-        events: [
-          {
-            resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${invoice.InvoiceID}`,
-            resourceId: invoice.InvoiceID,
-            eventDateUtc: new Date().toISOString().replace("Z", ""),
-            eventType: "UPDATE",
-            eventCategory: "INVOICE",
-            tenantId: XERO_SANDBOX_DEFAULTS.tenantId,
-            tenantType: "ORGANISATION",
-          },
-        ],
-        firstEventSequence: 1,
-        lastEventSequence: 1,
-        entropy: randomBytes(8).toString("hex"),
+      const delivery = signedXeroInvoiceDelivery({
+        invoiceId: invoice.InvoiceID,
+        xeroTenantId: XERO_SANDBOX_DEFAULTS.tenantId,
+        webhookKey,
       });
-      const signature = createHmac("sha256", webhookKey).update(body).digest("base64");
       const res = await fetch(endpoint.url.replace(/^https?:\/\/[^/]+/, base), {
         method: "POST",
-        headers: { "content-type": "application/json", "x-xero-signature": signature },
-        body,
+        headers: delivery.headers,
+        body: delivery.body,
       });
       const accepted = (await res.json()) as { jobIds: string[] };
       jobIds.push(...accepted.jobIds);
