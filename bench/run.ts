@@ -1,7 +1,7 @@
 // `npm run bench`: ingest, worker throughput, scale-out, sustained pipeline and footprint in one
 // run, each against a baseline measured in the same run. Writes bench/results/latest.{json,md}.
 // BENCH_QUICK=1 shortens everything (~3 minutes); see bench/README.md for the other knobs.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { postgresDriverStatus } from "./lib/postgres-driver.js";
 import { APP_MODE, machineTicks, ROOT } from "./lib/procs.js";
@@ -53,12 +53,21 @@ async function quiet(section: string) {
   if (busy > 0.25) log(`machine still ${Math.round(busy * 100)}% busy with other work before ${section}`);
 }
 
+function shippedNodeFlags(app: "receiver" | "worker"): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, `apps/${app}/package.json`), "utf8")) as {
+    nodeFlags?: string[];
+  };
+  return manifest.nodeFlags ?? [];
+}
+
 const stack = await createStack({
   logLevel: cfg.logLevel,
   workerConcurrency: cfg.concurrency,
   ...(cfg.profileDir ? { pgStatsDir: `${cfg.profileDir}/pg` } : {}),
-  nodeFlags: (app) =>
-    cfg.profileDir
+  // The V8 flags each app ships with (its package.json "nodeFlags", as in its Dockerfile's CMD).
+  nodeFlags: (app) => [
+    ...shippedNodeFlags(app),
+    ...(cfg.profileDir
       ? [
           "--cpu-prof",
           `--cpu-prof-dir=${cfg.profileDir}/${app}`,
@@ -67,7 +76,8 @@ const stack = await createStack({
           "--import",
           "./bench/lib/pg-stats-preload.ts",
         ]
-      : [],
+      : []),
+  ],
 });
 // Interrupted: still stop the processes, drop the database and remove the Redis keys.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

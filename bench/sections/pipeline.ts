@@ -154,7 +154,7 @@ export async function sustainedTrial(
   const poll = setInterval(async () => {
     const t = (Date.now() - windowStart) / 1000;
     if (t < 0) return;
-    const { unfinished } = await stack.count();
+    const unfinished = await stack.unfinished();
     backlog.push({ x: t, y: unfinished + inFlight });
   }, 1_000);
   p.resetPeaks();
@@ -175,10 +175,7 @@ export async function sustainedTrial(
   // Everything accepted must complete; then read webhook-to-completion latencies from the rows.
   const drained = await waitFor(
     "the backlog to drain",
-    async () => {
-      const c = await stack.count();
-      return c.unfinished === 0 ? c : undefined;
-    },
+    async () => ((await stack.unfinished()) === 0 ? stack.count() : undefined),
     90_000,
     250,
   ).catch(() => undefined);

@@ -73,16 +73,18 @@ export async function workerSection(
   const cpuAtStart = cpuSeconds(worker.pid);
   const doneAtStart = (await stack.count()).completed;
   // Drained when nothing is left; a drain that makes no progress for 60 s is an error, not a result.
-  let progress = { completed: -1, at: Date.now() };
+  let progress = { unfinished: Number.POSITIVE_INFINITY, at: Date.now() };
   await waitFor(
     "the worker to drain the queue",
     async () => {
-      const c = await stack.count();
-      if (c.completed > progress.completed) progress = { completed: c.completed, at: Date.now() };
+      const unfinished = await stack.unfinished();
+      if (unfinished < progress.unfinished) progress = { unfinished, at: Date.now() };
       else if (Date.now() - progress.at > 60_000) {
-        throw new Error(`worker stuck at ${c.completed}/${events} completed for 60 s; see ${stack.logDir}`);
+        throw new Error(
+          `worker stuck with ${unfinished}/${events} jobs unfinished for 60 s; see ${stack.logDir}`,
+        );
       }
-      return c.unfinished === 0;
+      return unfinished === 0;
     },
     30 * 60_000,
     200,

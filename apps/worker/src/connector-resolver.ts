@@ -1,7 +1,7 @@
 import type { ConnectorCall } from "@zixly/connectors";
 import { createTokenBucket, type TokenBucket, vendorRateLimits } from "@zixly/connectors/vault";
 import { NonRetriableError } from "@zixly/core";
-import type { PrismaClient } from "@zixly/db";
+import { type PrismaClient, rawQueryOf } from "@zixly/db";
 import type { WorkflowConnectors } from "@zixly/workflows";
 import type { CredentialVault } from "./credential-vault.js";
 
@@ -28,6 +28,8 @@ export interface ConnectorResolverOptions {
  */
 export function createConnectorResolver(options: ConnectorResolverOptions) {
   const { prisma, urls, vault } = options;
+  // Every job with a connector step reads its connection: straight on the pool.
+  const query = rawQueryOf(prisma);
   // Client-side limiters, one per connection, shared by every job of this process.
   const buckets = new Map<string, TokenBucket>();
   const bucketFor = (provider: string, connectionId: string): TokenBucket | undefined => {
@@ -41,11 +43,25 @@ export function createConnectorResolver(options: ConnectorResolverOptions) {
     return bucket;
   };
 
+  interface ConnectionRow {
+    id: string;
+    name: string;
+    provider: string;
+    externalAccountId: string;
+    credentialsCiphertext: string;
+    status: string;
+  }
+
   async function loadConnection(tenantId: string, provider: string, accountId: string | undefined) {
-    const rows = await prisma.connection.findMany({
-      where: { tenantId, provider, ...(accountId ? { externalAccountId: accountId } : {}) },
-      orderBy: { createdAt: "asc" },
-      take: 2,
+    const rows = await query<ConnectionRow>({
+      name: "zixly_job_connection",
+      text: `SELECT id::text, name, provider, external_account_id AS "externalAccountId",
+                    credentials_ciphertext AS "credentialsCiphertext", status::text AS status
+               FROM connections
+              WHERE tenant_id = $1::uuid AND provider = $2
+                AND ($3::text IS NULL OR external_account_id = $3::text)
+              ORDER BY created_at, id LIMIT 2`,
+      values: [tenantId, provider, accountId ?? null],
     });
     const [row] = rows;
     if (!row) {

@@ -1,5 +1,5 @@
 import { createBatcher } from "@zixly/core";
-import type { PrismaClient } from "@zixly/db";
+import { type PrismaClient, rawQueryOf } from "@zixly/db";
 
 /** A job this worker now owns (the claim's answer). */
 export interface ClaimedJob {
@@ -93,6 +93,8 @@ export function createJobStateWriter(prisma: PrismaClient, options: JobStateWrit
   const lease = `${Math.max(1, Math.round(options.leaseMs / 1000))} seconds`;
   const tenantLimit = options.tenantConcurrency ?? 0;
   const maxInFlight = options.maxInFlight ?? 2;
+  // Straight on the pool, as prepared statements: these run for every job.
+  const query = rawQueryOf(prisma);
 
   const claims = createBatcher<string, ClaimedJob | undefined>({
     // With a tenant limit every claim must see the ones before it committed, or a batch of
@@ -103,23 +105,22 @@ export function createJobStateWriter(prisma: PrismaClient, options: JobStateWrit
     run: async (ids) => {
       const rows =
         tenantLimit > 0
-          ? await prisma.$queryRawUnsafe<ClaimedJob[]>(
-              `${LOCK_IN_ORDER} UPDATE jobs SET ${CLAIM_SET} FROM locked
+          ? await query<ClaimedJob>({
+              name: "zixly_claim_tenant_limited",
+              text: `${LOCK_IN_ORDER} UPDATE jobs SET ${CLAIM_SET} FROM locked
                 WHERE jobs.id = locked.id AND ${RUNNABLE}
                   AND (SELECT count(*) FROM jobs running
                         WHERE running.tenant_id = jobs.tenant_id AND running.status = 'RUNNING'
                           AND running.lease_expires_at > now()) < $3::int
                ${CLAIM_RETURNING}`,
-              ids,
-              lease,
-              tenantLimit,
-            )
-          : await prisma.$queryRawUnsafe<ClaimedJob[]>(
-              `${LOCK_IN_ORDER} UPDATE jobs SET ${CLAIM_SET} FROM locked
+              values: [ids, lease, tenantLimit],
+            })
+          : await query<ClaimedJob>({
+              name: "zixly_claim",
+              text: `${LOCK_IN_ORDER} UPDATE jobs SET ${CLAIM_SET} FROM locked
                 WHERE jobs.id = locked.id AND ${RUNNABLE} ${CLAIM_RETURNING}`,
-              ids,
-              lease,
-            );
+              values: [ids, lease],
+            });
       const byId = new Map(rows.map((row) => [row.id, row]));
       // Two messages for one job in one batch: the row goes to the first, the other finds the
       // job taken (as it would have a moment later).
@@ -134,7 +135,7 @@ export function createJobStateWriter(prisma: PrismaClient, options: JobStateWrit
   const steps = createBatcher<CompletedStep, void>({
     maxInFlight,
     run: async (items) => {
-      await prisma.$executeRawUnsafe(`${UPSERT_STEPS} SELECT 1`, ...stepColumns(items));
+      await query({ name: "zixly_step_memos", text: `${UPSERT_STEPS} SELECT 1`, values: stepColumns(items) });
       return items.map(() => undefined);
     },
   });
@@ -145,16 +146,19 @@ export function createJobStateWriter(prisma: PrismaClient, options: JobStateWrit
       run: async (items) => {
         // The last steps' memos and the completion in one statement, so one transaction: a job
         // is never COMPLETED without its memos, nor do the memos cost a round trip of their own.
-        await prisma.$executeRawUnsafe(
-          `${UPSERT_STEPS}, locked AS (SELECT id FROM jobs WHERE id = ANY($6::uuid[]) ORDER BY id FOR UPDATE)
+        await query({
+          name: "zixly_complete",
+          text: `${UPSERT_STEPS}, locked AS (SELECT id FROM jobs WHERE id = ANY($6::uuid[]) ORDER BY id FOR UPDATE)
          UPDATE jobs SET status = 'COMPLETED', result = v.result::jsonb, error = NULL,
                 completed_at = now(), lease_expires_at = NULL, updated_at = now()
            FROM unnest($6::uuid[], $7::text[]) AS v(id, result) JOIN locked ON locked.id = v.id
           WHERE jobs.id = v.id`,
-          ...stepColumns(items.flatMap((c) => c.steps)),
-          items.map((c) => c.jobId),
-          items.map((c) => c.result),
-        );
+          values: [
+            ...stepColumns(items.flatMap((c) => c.steps)),
+            items.map((c) => c.jobId),
+            items.map((c) => c.result),
+          ],
+        });
         return items.map(() => undefined);
       },
     },

@@ -1,5 +1,5 @@
 import { randomToken, sha256Hex } from "@zixly/core";
-import { Prisma, type PrismaClient } from "@zixly/db";
+import { Prisma, type PrismaClient, rawQueryOf } from "@zixly/db";
 import { isResultRef, type ResultStore, stepOutputName, storeIfLarge } from "@zixly/storage";
 import type { StepStore } from "@zixly/workflows";
 import type { CompletedStep, JobStateWriter } from "./job-state-writer.js";
@@ -59,6 +59,8 @@ export interface PgStepStore extends StepStore {
  */
 export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOptions = {}): PgStepStore {
   const { offload, hints, writer } = options;
+  // Reads and writes that run for most jobs go straight on the pool (see `rawQueryOf`).
+  const query = rawQueryOf(prisma);
   let pending: CompletedStep[] = [];
   const flush = async () => {
     if (pending.length === 0 || !writer) return;
@@ -100,9 +102,15 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
     async loadSteps(jobId) {
       await flush();
       if (hints && !hints.hasSteps) return [];
-      const rows = await prisma.jobStep.findMany({
-        where: { jobId },
-        select: { name: true, status: true, output: true, attempt: true },
+      const rows = await query<{
+        name: string;
+        status: "RUNNING" | "WAITING" | "COMPLETED" | "FAILED";
+        output: unknown;
+        attempt: number;
+      }>({
+        name: "zixly_job_steps",
+        text: "SELECT name, status::text AS status, output, attempt FROM job_steps WHERE job_id = $1::uuid",
+        values: [jobId],
       });
       return Promise.all(
         rows.map(async (r) => ({
@@ -202,12 +210,22 @@ export function createPgStepStore(prisma: PrismaClient, options: PgStepStoreOpti
         claimAnswer = undefined;
         return answer;
       }
-      const job = await prisma.job.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true } });
-      return job?.cancelRequestedAt != null;
+      const [job] = await query<{ requested: boolean }>({
+        name: "zixly_job_cancel_requested",
+        text: "SELECT cancel_requested_at IS NOT NULL AS requested FROM jobs WHERE id = $1::uuid",
+        values: [jobId],
+      });
+      return job?.requested === true;
     },
     async relate(jobId, tenantId, record) {
       await flush();
-      await prisma.relatedRecord.createMany({ data: [{ jobId, tenantId, ...record }], skipDuplicates: true });
+      await query({
+        name: "zixly_relate",
+        text: `INSERT INTO related_records (id, job_id, tenant_id, system, record_type, record_id, action)
+               VALUES (gen_random_uuid(), $1::uuid, $2::uuid, $3, $4, $5, $6)
+               ON CONFLICT (job_id, system, record_type, record_id, action) DO NOTHING`,
+        values: [jobId, tenantId, record.system, record.recordType, record.recordId, record.action],
+      });
     },
   };
 }

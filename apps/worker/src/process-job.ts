@@ -1,6 +1,6 @@
 import type { Logger } from "@zixly/core";
 import { NonRetriableError, RetryAfterError, serializeError } from "@zixly/core";
-import type { Prisma, PrismaClient } from "@zixly/db";
+import { type Prisma, type PrismaClient, rawQueryOf } from "@zixly/db";
 import type { Delivery, QueueDriver } from "@zixly/queue";
 import { JOB_RECORD_NAME, RESULT_NAME, storeIfLarge } from "@zixly/storage";
 import {
@@ -62,6 +62,7 @@ export function createJobProcessor(
 ): (delivery: Delivery<JobMessageBody>) => Promise<void> {
   const { prisma, registry, connectors, queue } = deps;
   const leaseInterval = `${Math.max(1, Math.round(deps.leaseMs / 1000))} seconds`;
+  const query = rawQueryOf(prisma);
   const messageRef = (delivery: Delivery<JobMessageBody>) => ({
     id: delivery.body.jobId,
     tenant_id: delivery.body.tenantId,
@@ -84,14 +85,15 @@ export function createJobProcessor(
     const jobId = delivery.body.jobId;
     const job = await deps.writer.claim(jobId);
     if (!job) {
-      const current = await prisma.job.findUnique({
-        where: { id: jobId },
-        select: { status: true, leaseExpiresAt: true },
+      const [current] = await query<{ status: string; lease_expires_at: Date | null }>({
+        name: "zixly_job_state",
+        text: "SELECT status::text AS status, lease_expires_at FROM jobs WHERE id = $1::uuid",
+        values: [jobId],
       });
-      if (current?.status === "RUNNING" && current.leaseExpiresAt) {
+      if (current?.status === "RUNNING" && current.lease_expires_at) {
         // Another worker holds the job. Look again once its lease could have lapsed (it may be
         // a crashed worker's), without spending one of the message's attempts.
-        const at = current.leaseExpiresAt.getTime();
+        const at = current.lease_expires_at.getTime();
         await enqueueLater(messageRef(delivery), `${jobId}-l${at}`, at - Date.now() + 250);
       } else if (current?.status === "QUEUED" || current?.status === "WAITING") {
         // Runnable but refused: its tenant is at its concurrency limit. Try again shortly.
@@ -117,9 +119,11 @@ export function createJobProcessor(
     const event = job.input as WorkflowEvent;
     const heartbeat = setInterval(
       () => {
-        prisma.$executeRaw`UPDATE jobs SET lease_expires_at = now() + ${leaseInterval}::interval WHERE id = ${jobId}::uuid AND status = 'RUNNING'`.catch(
-          (err: unknown) => log.warn({ err }, "lease heartbeat failed"),
-        );
+        query({
+          name: "zixly_heartbeat",
+          text: "UPDATE jobs SET lease_expires_at = now() + $2::interval WHERE id = $1::uuid AND status = 'RUNNING'",
+          values: [jobId, leaseInterval],
+        }).catch((err: unknown) => log.warn({ err }, "lease heartbeat failed"));
       },
       Math.max(1_000, Math.floor(deps.leaseMs / 3)),
     );

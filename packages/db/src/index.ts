@@ -19,7 +19,14 @@
  * await prisma.$disconnect();
  * ```
  */
-export { type CreatePrismaClientOptions, createPrismaClient, sqlOf } from "./client.js";
+export {
+  type CreatePrismaClientOptions,
+  createPrismaClient,
+  type RawQuery,
+  type RawStatement,
+  rawQueryOf,
+  sqlOf,
+} from "./client.js";
 export { ensureDatabase } from "./ensure-database.js";
 export type {
   ApiKey,

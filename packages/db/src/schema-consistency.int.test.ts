@@ -110,7 +110,7 @@ describe("the consistency check (run on edited copies of schema.prisma)", () => 
   });
 
   it("reports index, unique, default and referential-action changes", async () => {
-    let edited = edit(schema, "  @@index([workflow, status])\n", "");
+    let edited = edit(schema, "  @@index([tenantId, status])\n", "");
     edited = edit(edited, "keyHash    String    @unique", "keyHash    String");
     edited = edit(edited, "attempts    Int       @default(0)", "attempts    Int       @default(1)");
     edited = edit(
@@ -121,7 +121,7 @@ describe("the consistency check (run on edited copies of schema.prisma)", () => 
     const diff = await diffFor(edited);
     expect(diff.split("\n")).toEqual(
       expect.arrayContaining([
-        "+ index jobs jobs_workflow_status_idx (workflow, status)",
+        "+ index jobs jobs_tenant_id_status_idx (tenant_id, status)",
         "+ index api_keys api_keys_key_hash_key UNIQUE (key_hash)",
         "- default jobs.attempts 1",
         "+ default jobs.attempts 0",

@@ -17,7 +17,6 @@ import { type BullmqCommonOptions, onceReporter, optionCheckers } from "./driver
 import { QueueUnavailableError } from "./errors.js";
 import { assertBackoff, assertConsumeOptions, assertMessages } from "./message-validation.js";
 import type {
-  BackoffPolicy,
   ConsumeOptions,
   Consumer,
   DeadLetter,

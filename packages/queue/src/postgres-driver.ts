@@ -26,7 +26,6 @@ import {
 } from "./postgres-backend.js";
 import { assertPostgresMessages, assertPostgresText } from "./postgres-validation.js";
 import type {
-  BackoffPolicy,
   ConsumeOptions,
   Consumer,
   DeadLetter,

@@ -56,9 +56,11 @@ describe(`s3 result store (${process.env.LOCALSTACK_ENDPOINT ? "LocalStack" : "s
 
   it("a signed URL stops working once it has expired (403)", async () => {
     const { key } = await store.put("tenant-a", "job-3", RESULT_NAME, "short-lived", "text/plain");
-    const url = await store.signedUrl("tenant-a", key, 1);
+    // X-Amz-Date is whole seconds, so a URL signed late in a second has up to 1 s less
+    // than it asked for: 3 s leaves at least 2 s for the first fetch on a busy machine.
+    const url = await store.signedUrl("tenant-a", key, 3);
     expect((await fetch(url)).status).toBe(200);
-    await sleep(2_100);
+    await sleep(3_200);
     const expired = await fetch(url);
     expect(expired.status).toBe(403);
     expect(await expired.text()).toContain("expired");

@@ -1,5 +1,5 @@
 import { createBatcher } from "@zixly/core";
-import type { PrismaClient } from "@zixly/db";
+import { type PrismaClient, rawQueryOf } from "@zixly/db";
 import type { QueueDriver } from "@zixly/queue";
 import { JOBS_QUEUE, jobMessage, type WorkflowRegistry } from "@zixly/workflows";
 
@@ -49,11 +49,12 @@ export async function enqueueJobs(
  * `deadlock_timeout` (1 s), a one-second stall of both.
  */
 const markEnqueued = (prisma: PrismaClient, ids: readonly string[]) =>
-  prisma.$executeRawUnsafe(
-    `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+  rawQueryOf(prisma)({
+    name: "zixly_mark_enqueued",
+    text: `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
      UPDATE jobs SET enqueued_at = now() FROM locked WHERE jobs.id = locked.id`,
-    ids,
-  );
+    values: [ids],
+  });
 
 /** Records "the queue has these jobs" in batches, off the request path. */
 export interface EnqueuedMarker {

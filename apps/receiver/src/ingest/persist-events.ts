@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createBatcher } from "@zixly/core";
-import type { PrismaClient } from "@zixly/db";
+import { type PrismaClient, type RawQuery, rawQueryOf } from "@zixly/db";
 import type { WorkflowEvent, WorkflowRegistry } from "@zixly/workflows";
 import { storableDate } from "./storable.js";
 
@@ -96,12 +96,14 @@ export function createEventInbox(
   options: EventInboxOptions = {},
 ): EventInbox {
   const backlog = createBacklogPositions(options.backlogTtlMs ?? 100);
+  // Straight on the pool, as prepared statements: these run for every delivery.
+  const query = rawQueryOf(prisma);
   const batcher = createBatcher<Delivery, Written>({
     maxBatch: options.maxBatch ?? 200,
     maxInFlight: options.maxInFlight ?? 4,
     run: async (deliveries) => {
       const written = await writeDeliveries(
-        prisma,
+        query,
         deliveries,
         backlog.stale(deliveries.map((d) => d.endpoint.tenantId)),
       );
@@ -141,14 +143,14 @@ export function createEventInbox(
         workflow: j.workflow,
         priority: backlog.next(endpoint.tenantId),
       }));
-      return answer(prisma, endpoint, eventRows, jobRows, written.insertedEvents, newJobs);
+      return answer(query, endpoint, eventRows, jobRows, written.insertedEvents, newJobs);
     },
   };
 }
 
 /** One statement for a batch of deliveries (any endpoints and tenants). */
 async function writeDeliveries(
-  prisma: PrismaClient,
+  query: RawQuery,
   deliveries: readonly Delivery[],
   staleTenants: readonly string[],
 ): Promise<Written> {
@@ -160,14 +162,13 @@ async function writeDeliveries(
   // deliveries of one event wait for each other; sorted, so two batches cannot deadlock on
   // each other's keys; `seq` breaks ties within a batch), and jobs only for the events this statement inserted. Backlogs are
   // read from the snapshot before the inserts (fair-queueing position).
-  const [outcome] = await prisma.$queryRawUnsafe<
-    Array<{
-      inserted_events: string[] | null;
-      inserted_jobs: string[] | null;
-      backlogs: Record<string, number> | null;
-    }>
-  >(
-    `WITH input_events AS (
+  const [outcome] = await query<{
+    inserted_events: string[] | null;
+    inserted_jobs: string[] | null;
+    backlogs: Record<string, number> | null;
+  }>({
+    name: "zixly_inbox",
+    text: `WITH input_events AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(seq int, id uuid, tenant_id uuid, endpoint_id uuid,
          source text, request_id text, dedupe_key text, event_type text, payload jsonb, occurred_at timestamptz)
      ), ins AS (
@@ -192,10 +193,8 @@ async function writeDeliveries(
             (SELECT jsonb_object_agg(t::text, (SELECT count(*) FROM (
                        SELECT 1 FROM jobs WHERE tenant_id = t AND status = 'QUEUED' LIMIT 10000) q))
                FROM unnest($3::uuid[]) t) AS backlogs`,
-    JSON.stringify(events),
-    JSON.stringify(jobs),
-    staleTenants,
-  );
+    values: [JSON.stringify(events), JSON.stringify(jobs), staleTenants],
+  });
   return {
     insertedEvents: new Set(outcome?.inserted_events ?? []),
     insertedJobs: new Set(outcome?.inserted_jobs ?? []),
@@ -205,7 +204,7 @@ async function writeDeliveries(
 
 /** The delivery's answer: new ids, and for events seen before their original ids (and their jobs'). */
 async function answer(
-  prisma: PrismaClient,
+  query: RawQuery,
   endpoint: AcceptedEndpoint,
   eventRows: readonly EventRow[],
   jobRows: readonly JobRow[],
@@ -216,15 +215,15 @@ async function answer(
   const seen =
     seenKeys.length === 0
       ? []
-      : await prisma.$queryRawUnsafe<Array<{ id: string; dedupe_key: string; job_ids: string[] }>>(
-          `SELECT e.id::text, e.dedupe_key,
+      : await query<{ id: string; dedupe_key: string; job_ids: string[] }>({
+          name: "zixly_inbox_seen",
+          text: `SELECT e.id::text, e.dedupe_key,
                   COALESCE(array_agg(j.id::text ORDER BY j.created_at, j.id) FILTER (WHERE j.id IS NOT NULL), '{}') AS job_ids
              FROM webhook_events e LEFT JOIN jobs j ON j.event_id = e.id
             WHERE e.endpoint_id = $1::uuid AND e.dedupe_key = ANY($2::text[])
             GROUP BY e.id`,
-          endpoint.id,
-          seenKeys,
-        );
+          values: [endpoint.id, seenKeys],
+        });
   const seenByKey = new Map(seen.map((s) => [s.dedupe_key, s]));
 
   const eventIds: string[] = [];
