@@ -1,7 +1,7 @@
 // `npm run bench`: ingest, worker throughput, scale-out, sustained pipeline and footprint in one
 // run, each against a baseline measured in the same run. Writes bench/results/latest.{json,md}.
 // BENCH_QUICK=1 shortens everything (~3 minutes); see bench/README.md for the other knobs.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { postgresDriverStatus } from "./lib/postgres-driver.js";
 import { APP_MODE, machineTicks, ROOT } from "./lib/procs.js";
@@ -177,6 +177,7 @@ try {
 
   const dir = process.env.BENCH_RESULTS_DIR ?? join(ROOT, "bench/results");
   const name = process.env.BENCH_RESULTS_NAME ?? "latest";
+  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, `${name}.md`), renderMarkdown(results));
   log(

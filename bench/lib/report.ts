@@ -124,7 +124,18 @@ export function renderMarkdown(r: Results): string {
       ["Endpoint", "Accepted req/s", "p50 ms", "p99 ms"],
       [
         ["bare Express 5 (202 only)", i.baselineRps, i.baselineP50Ms, i.baselineP99Ms],
-        [`POST /webhooks/:id (ratio ${i.ratio}×)`, i.rps, i.p50Ms, i.p99Ms],
+        [
+          `durable floor: Express + group-committed INSERT + BullMQ addBulk (ratio ${i.floor.ratio}×)`,
+          i.floor.rps,
+          i.floor.p50Ms,
+          i.floor.p99Ms,
+        ],
+        [
+          `POST /webhooks/:id (ratio ${i.ratio}×; ${i.floor.receiverShare}× the floor)`,
+          i.rps,
+          i.p50Ms,
+          i.p99Ms,
+        ],
       ],
     );
     lines.push(
@@ -135,7 +146,8 @@ export function renderMarkdown(r: Results): string {
         `Refused: ${i.check.refused} answers 5xx, ${i.check.errors} connection errors/timeouts.`,
       `CPU during the run (cores): ${cores(i.cpuCores)}; machine ${Math.round(i.machineBusy * 100)}% busy.`,
       `CPU per request: receiver ${i.cpuMsPerRequest} ms, bare Express ${i.baselineCpuMsPerRequest} ms ` +
-        `(ratio ${(i.baselineCpuMsPerRequest / i.cpuMsPerRequest).toFixed(3)}×; robust to other load).`,
+        `(ratio ${(i.baselineCpuMsPerRequest / i.cpuMsPerRequest).toFixed(3)}×; robust to other load); ` +
+        `durable floor ${i.floor.cpuMsPerRequest} ms (every answer stored: ${i.floor.storedOk ? "yes" : "**no**"}).`,
       "",
     );
   }
@@ -149,7 +161,20 @@ export function renderMarkdown(r: Results): string {
           w.baselineJobsPerSec,
           w.baselinePeakRssMb,
         ],
-        [`Zixly worker to COMPLETED (ratio ${w.ratio}×)`, w.jobsPerSec, w.workerPeakRssMb],
+        ...(w.floor
+          ? [
+              [
+                `Postgres floor: raw BullMQ + group-committed claim and completion UPDATEs (ratio ${w.floor.ratio}×)`,
+                w.floor.jobsPerSec,
+                "–",
+              ],
+            ]
+          : []),
+        [
+          `Zixly worker to COMPLETED (ratio ${w.ratio}×${w.floor ? `; ${w.floor.workerShare}× the floor` : ""})`,
+          w.jobsPerSec,
+          w.workerPeakRssMb,
+        ],
       ],
     );
     lines.push(

@@ -3,7 +3,7 @@
 // with the receiver for the two cores but Postgres, Redis and the load generator.
 import { closedLoop } from "../lib/load.js";
 import { cpuSeconds, freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
-import { cpuMeter, type Stack } from "../lib/stack.js";
+import { cpuMeter, deletePrefix, REDIS_URL, type Stack } from "../lib/stack.js";
 import { log, round, sleep, waitFor } from "../lib/util.js";
 
 export async function ingestSection(
@@ -34,6 +34,11 @@ export async function ingestSection(
   const bareCpuMsPerRequest = ((cpuSeconds(bare.pid) - bareCpu) * 1000) / baseline.accepted;
   await bare.stop();
   log(`ingest baseline (bare Express 5): ${baseline.rps} req/s, p99 ${baseline.p99Ms} ms`);
+
+  const floor = await durableFloor(stack, cfg);
+  log(
+    `ingest floor (Express + group-committed INSERT + BullMQ addBulk): ${floor.rps} req/s, p99 ${floor.p99Ms} ms`,
+  );
 
   const prefix = stack.newPrefix("ingest");
   await stack.reset(prefix);
@@ -93,6 +98,12 @@ export async function ingestSection(
   );
   return {
     ratio: round(run.rps / baseline.rps, 3),
+    /** The durable floor's share of bare Express, and the receiver's share of the floor. */
+    floor: {
+      ...floor,
+      ratio: round(floor.rps / baseline.rps, 3),
+      receiverShare: round(run.rps / floor.rps, 3),
+    },
     rps: run.rps,
     baselineRps: baseline.rps,
     p50Ms: run.p50Ms,
@@ -110,6 +121,51 @@ export async function ingestSection(
     machineBusy: cpuUse.machineBusy,
     rssMb: { receiverIdle: round(idleRssMb), receiverLoad: round(loadRssMb) },
   };
+}
+
+/**
+ * The same load against `servers/durable-floor.ts`: what storing and enqueuing each request
+ * costs on this machine with nothing else done, so the ratio target can be read against it.
+ */
+async function durableFloor(stack: Stack, cfg: { durationS: number; warmupS: number; connections: number }) {
+  const port = await freePort();
+  const file = logPath(stack.logDir, "floor");
+  const prefix = stack.newPrefix("floor");
+  const proc = spawnNode(
+    "floor",
+    ["--import", "tsx", "bench/servers/durable-floor.ts"],
+    { PORT: String(port), DATABASE_URL: stack.dbUrl, REDIS_URL, FLOOR_PREFIX: prefix },
+    file,
+  );
+  try {
+    await waitHealthy(proc, `http://127.0.0.1:${port}/health`, file);
+    const url = `http://127.0.0.1:${port}/webhooks/00000000-0000-4000-8000-000000000000`;
+    await closedLoop({ url, secret: stack.secret, connections: cfg.connections, durationS: cfg.warmupS });
+    const { rows: before } = await stack.sql.query("SELECT count(*)::int AS n FROM bench_floor_events");
+    const cpu = cpuSeconds(proc.pid);
+    const run = await closedLoop({
+      url,
+      secret: stack.secret,
+      connections: cfg.connections,
+      durationS: cfg.durationS,
+    });
+    const cpuMs = (cpuSeconds(proc.pid) - cpu) * 1000;
+    await sleep(500);
+    const { rows: after } = await stack.sql.query("SELECT count(*)::int AS n FROM bench_floor_events");
+    const stored = after[0].n - before[0].n;
+    return {
+      rps: run.rps,
+      p50Ms: run.p50Ms,
+      p99Ms: run.p99Ms,
+      cpuMsPerRequest: round(cpuMs / Math.max(1, stored), 3),
+      /** Every accepted answer is a stored row (in-flight ones at the cut-off may have no answer). */
+      storedOk: stored >= run.accepted && stored - run.accepted <= cfg.connections,
+    };
+  } finally {
+    await proc.stop();
+    await stack.sql.query("DROP TABLE IF EXISTS bench_floor_events");
+    await deletePrefix(stack.redis, prefix);
+  }
 }
 
 /** Waits until the inbox stops growing and every job has been handed to the queue. */

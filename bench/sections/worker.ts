@@ -19,6 +19,8 @@ export async function workerSection(
   const { events, concurrency } = cfg;
   const baseline = await rawDrain(stack, driver, events, concurrency);
   log(`worker baseline (${driver}): raw BullMQ ${round(baseline.jobsPerSec)} jobs/s`);
+  const floor = driver === "bullmq" ? await rawDrain(stack, driver, events, concurrency, true) : undefined;
+  if (floor) log(`worker floor (raw BullMQ + claim/complete UPDATEs): ${round(floor.jobsPerSec)} jobs/s`);
 
   // Fill: N signed deliveries through the receiver, then no receiver at all during the drain.
   const prefix = stack.newPrefix(`worker-${driver}`);
@@ -124,6 +126,13 @@ export async function workerSection(
   return {
     driver,
     ratio: round(jobsPerSec / baseline.jobsPerSec, 3),
+    /** The Postgres floor's share of raw BullMQ, and the worker's share of the floor. */
+    floor: floor && {
+      jobsPerSec: round(floor.jobsPerSec),
+      ratio: round(floor.jobsPerSec / baseline.jobsPerSec, 3),
+      workerShare: round(jobsPerSec / floor.jobsPerSec, 3),
+      cpuMsPerJob: round(floor.cpuMsPerJob, 3),
+    },
     jobsPerSec: round(jobsPerSec),
     baselineJobsPerSec: round(baseline.jobsPerSec),
     // CPU per job is what contention on a shared machine changes least: compare these too.
@@ -142,9 +151,23 @@ export async function workerSection(
   };
 }
 
-/** Plain BullMQ: enqueue `count` no-op jobs, then time a separate process draining them. */
-async function rawDrain(stack: Stack, driver: QueueDriverName, count: number, concurrency: number) {
-  const prefix = stack.newPrefix(`raw-${driver}`);
+/**
+ * Plain BullMQ: enqueue `count` no-op jobs, then time a separate process draining them. With
+ * `floor`, each job also has a row that the drain claims and completes (`RAW_FLOOR`).
+ */
+async function rawDrain(
+  stack: Stack,
+  driver: QueueDriverName,
+  count: number,
+  concurrency: number,
+  floor = false,
+) {
+  const prefix = stack.newPrefix(`raw-${driver}${floor ? "-floor" : ""}`);
+  if (floor) {
+    await stack.sql.query(`DROP TABLE IF EXISTS bench_floor_jobs;
+      CREATE TABLE bench_floor_jobs (id uuid PRIMARY KEY, status text NOT NULL DEFAULT 'QUEUED',
+        started_at timestamptz, completed_at timestamptz, result jsonb)`);
+  }
   const redis = driver === "bullmq" ? new Redis(REDIS_URL, { maxRetriesPerRequest: null }) : undefined;
   const queue = redis
     ? new Queue("raw", { connection: redis, prefix })
@@ -155,9 +178,10 @@ async function rawDrain(stack: Stack, driver: QueueDriverName, count: number, co
       );
   for (let i = 0; i < count; i += 1000) {
     const n = Math.min(1000, count - i);
+    const ids = Array.from({ length: n }, () => randomUUID());
+    if (floor) await stack.sql.query("INSERT INTO bench_floor_jobs (id) SELECT unnest($1::uuid[])", [ids]);
     await queue.addBulk(
-      Array.from({ length: n }, () => {
-        const jobId = randomUUID();
+      ids.map((jobId) => {
         return {
           name: "message",
           data: { jobId, tenantId: jobId, workflow: "noop" },
@@ -182,6 +206,7 @@ async function rawDrain(stack: Stack, driver: QueueDriverName, count: number, co
       RAW_PREFIX: prefix,
       RAW_COUNT: String(count),
       RAW_CONCURRENCY: String(concurrency),
+      RAW_FLOOR: floor ? "1" : "0",
     },
     file,
   );
@@ -194,5 +219,12 @@ async function rawDrain(stack: Stack, driver: QueueDriverName, count: number, co
     .split("\n")
     .find((l) => l.startsWith('{"done"'));
   if (!line) throw new Error(`raw BullMQ drain printed no result; see ${file}`);
+  if (floor) {
+    const { rows } = await stack.sql.query(
+      "SELECT count(*) FILTER (WHERE status = 'COMPLETED' AND started_at IS NOT NULL)::int AS n FROM bench_floor_jobs",
+    );
+    await stack.sql.query("DROP TABLE bench_floor_jobs");
+    if (rows[0].n !== count) throw new Error(`worker floor completed ${rows[0].n} of ${count} rows`);
+  }
   return { ...(JSON.parse(line) as { jobsPerSec: number; cpuMsPerJob: number }), peakRssMb };
 }
