@@ -10,6 +10,7 @@ import { createStack } from "./lib/stack.js";
 import { log, round, sleep } from "./lib/util.js";
 import { ingestSection } from "./sections/ingest.js";
 import { capacityRun, findSustained, type PipelineConfig } from "./sections/pipeline.js";
+import { pipelineFloor } from "./sections/pipeline-floor.js";
 import { workerSection } from "./sections/worker.js";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -123,6 +124,12 @@ try {
       scaleOut.push(await capacityRun(stack, "bullmq", workers, pipelineCfg));
     }
     results.scaleOut = scaleOut;
+    await quiet("pipelineFloor");
+    results.pipelineFloor = await pipelineFloor(stack, {
+      capacityS: pipelineCfg.capacityS,
+      warmupS: pipelineCfg.warmupS,
+      concurrency: cfg.concurrency,
+    });
     const best = scaleOut.reduce((a, b) => (b.completedPerSec > a.completedPerSec * 1.05 ? b : a));
     const capacity = Math.min(best.ingestRps, best.completedPerSec);
     await quiet("sustained");

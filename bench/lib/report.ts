@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import type pg from "pg";
 import type { ingestSection } from "../sections/ingest.js";
 import type { capacityRun, findSustained } from "../sections/pipeline.js";
+import type { pipelineFloor } from "../sections/pipeline-floor.js";
 import type { workerSection } from "../sections/worker.js";
 import { ROOT } from "./procs.js";
 import { REDIS_URL } from "./stack.js";
@@ -22,6 +23,8 @@ export interface Results {
   ingest?: Awaited<ReturnType<typeof ingestSection>>;
   worker?: WorkerResult;
   scaleOut?: Capacity[];
+  /** The end-to-end durable floor (same machine, same run): what any pipeline could complete. */
+  pipelineFloor?: Awaited<ReturnType<typeof pipelineFloor>>;
   sustained?: Sustained;
   postgresOnly?: {
     available: boolean;
@@ -227,6 +230,29 @@ export function renderMarkdown(r: Results): string {
       "other processes excluded). Projected on 2 cores: 2,000 ms / total, the rate two cores could carry if",
       "they ran nothing else; unlike the rates, it barely moves with other load on a shared machine.",
       "",
+    );
+  }
+  if (r.pipelineFloor) {
+    const f = r.pipelineFloor;
+    lines.push(
+      "### End-to-end durable floor (same load, same machine)",
+      "",
+      "Express + one group-committed INSERT of event and job row + BullMQ addBulk, drained by raw BullMQ " +
+        "whose jobs claim and complete their row with group-committed UPDATEs (`bench/servers/`): the least " +
+        "any pipeline with the same durability does.",
+      "",
+    );
+    table(
+      ["Ingest/s", "Completed/s", "CPU ms per webhook", "Projected on 2 cores", "Machine busy"],
+      [
+        [
+          f.ingestRps,
+          f.completedPerSec,
+          cores(f.cpuMsPerWebhook),
+          `${f.projectedOn2Cores}/s`,
+          `${Math.round(f.machineBusy * 100)}%`,
+        ],
+      ],
     );
   }
   const sustainedTable = (s: Sustained, title: string, h = "##") => {

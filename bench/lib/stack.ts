@@ -45,6 +45,8 @@ export async function createStack(options: Options) {
   await admin.query(`CREATE DATABASE ${dbName}`);
   await migrate(dbUrl, { log: () => undefined });
   const sql = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  // A/B of a schema change before writing its migration (e.g. `DROP INDEX …`).
+  if (process.env.BENCH_SETUP_SQL) await sql.query(process.env.BENCH_SETUP_SQL);
   sql.on("error", () => undefined); // DROP … WITH (FORCE) ends sessions; nothing to report then
   const redis = new Redis(REDIS_URL);
   const encryptionKey = `k1:${randomBytes(32).toString("base64")}`;

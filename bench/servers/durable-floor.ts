@@ -17,7 +17,14 @@ const queue = new Queue("floor", {
   connection: new Redis(process.env.REDIS_URL ?? "", { maxRetriesPerRequest: null }),
   prefix: process.env.FLOOR_PREFIX,
 });
+// FLOOR_JOBS=1 (the pipeline floor): each request also gets a job row, in the same statement,
+// that the worker floor (`raw-bullmq.ts` with RAW_FLOOR=1) claims and completes.
+const withJobs = process.env.FLOOR_JOBS === "1";
 await pool.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (id uuid PRIMARY KEY, payload jsonb NOT NULL)`);
+const insert = withJobs
+  ? `WITH e AS (INSERT INTO ${TABLE} (id, payload) SELECT * FROM unnest($1::uuid[], $2::jsonb[]) RETURNING id)
+     INSERT INTO bench_floor_jobs (id) SELECT id FROM e`
+  : `INSERT INTO ${TABLE} (id, payload) SELECT * FROM unnest($1::uuid[], $2::jsonb[])`;
 
 const store = createBatcher<{ id: string; body: string }, void>({
   maxBatch: 200,
@@ -25,10 +32,16 @@ const store = createBatcher<{ id: string; body: string }, void>({
   run: async (items) => {
     await pool.query({
       name: "floor_insert",
-      text: `INSERT INTO ${TABLE} (id, payload) SELECT * FROM unnest($1::uuid[], $2::jsonb[])`,
+      text: insert,
       values: [items.map((i) => i.id), items.map((i) => i.body)],
     });
-    await queue.addBulk(items.map((i) => ({ name: "job", data: { id: i.id }, opts: { jobId: i.id } })));
+    await queue.addBulk(
+      items.map((i) => ({
+        name: "job",
+        data: { jobId: i.id },
+        opts: { jobId: i.id, removeOnComplete: true },
+      })),
+    );
     return items.map(() => undefined);
   },
 });

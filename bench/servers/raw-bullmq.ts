@@ -9,7 +9,8 @@ import pg from "pg";
 
 const count = Number(process.env.RAW_COUNT);
 const concurrency = Number(process.env.RAW_CONCURRENCY);
-const queueName = "raw";
+// RAW_COUNT=0: run until stopped (the pipeline floor); RAW_QUEUE: the queue to drain.
+const queueName = process.env.RAW_QUEUE ?? "raw";
 let first = 0;
 let firstCpu = process.cpuUsage();
 let done = 0;

@@ -1,0 +1,114 @@
+// The end-to-end floor: the ingest floor (`servers/durable-floor.ts` with FLOOR_JOBS=1: one
+// INSERT of the event and its job row per batch, BullMQ addBulk, 202) feeding the worker floor
+// (`servers/raw-bullmq.ts` with RAW_FLOOR=1: claim and completion UPDATEs per batch), driven like
+// the capacity run. What it completes per second, and its CPU per webhook, is what this machine
+// allows any pipeline with the same durability; the sustained target can be read against it.
+import { paced } from "../lib/load.js";
+import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
+import { cpuMeter, REDIS_URL, type Stack } from "../lib/stack.js";
+import { log, round, sleep } from "../lib/util.js";
+
+export async function pipelineFloor(
+  stack: Stack,
+  cfg: { capacityS: number; warmupS: number; concurrency: number },
+) {
+  const prefix = stack.newPrefix("pipeline-floor");
+  await stack.sql.query(`DROP TABLE IF EXISTS bench_floor_jobs, bench_floor_events;
+    CREATE TABLE bench_floor_jobs (id uuid PRIMARY KEY, status text NOT NULL DEFAULT 'QUEUED',
+      started_at timestamptz, completed_at timestamptz, result jsonb)`);
+  const receiverPort = await freePort();
+  const receiverLog = logPath(stack.logDir, "floor-receiver");
+  const receiver = spawnNode(
+    "floor-receiver",
+    ["--import", "tsx", "bench/servers/durable-floor.ts"],
+    {
+      PORT: String(receiverPort),
+      DATABASE_URL: stack.dbUrl,
+      REDIS_URL,
+      FLOOR_PREFIX: prefix,
+      FLOOR_JOBS: "1",
+    },
+    receiverLog,
+  );
+  const workerPort = await freePort();
+  const workerLog = logPath(stack.logDir, "floor-worker");
+  const worker = spawnNode(
+    "floor-worker",
+    ["--import", "tsx", "bench/servers/raw-bullmq.ts"],
+    {
+      PORT: String(workerPort),
+      DATABASE_URL: stack.dbUrl,
+      REDIS_URL,
+      RAW_BACKEND: "redis",
+      RAW_PREFIX: prefix,
+      RAW_QUEUE: "floor",
+      RAW_COUNT: "0",
+      RAW_CONCURRENCY: String(cfg.concurrency),
+      RAW_FLOOR: "1",
+    },
+    workerLog,
+  );
+  try {
+    await waitHealthy(receiver, `http://127.0.0.1:${receiverPort}/health`, receiverLog);
+    await waitHealthy(worker, `http://127.0.0.1:${workerPort}/`, workerLog);
+    const url = `http://127.0.0.1:${receiverPort}/webhooks/00000000-0000-4000-8000-000000000000`;
+    const load = (seconds: number) =>
+      paced({
+        url,
+        secret: stack.secret,
+        rate: Number.POSITIVE_INFINITY,
+        durationMs: seconds * 1000,
+        maxInFlight: 50,
+      });
+    await load(cfg.warmupS);
+    await sleep(1_000);
+    const cpu = cpuMeter(async () => {
+      const pgPids = await stack.postgresPids();
+      return {
+        receiver: [receiver.pid],
+        workers: [worker.pid],
+        loadgen: [process.pid],
+        postgres: pgPids.backends,
+        "postgres-aux": pgPids.aux,
+        redis: [await stack.redisPid()],
+      };
+    });
+    const completed = async () =>
+      Number(
+        (
+          await stack.sql.query(
+            "SELECT count(*) FILTER (WHERE completed_at IS NOT NULL)::int AS n FROM bench_floor_jobs",
+          )
+        ).rows[0].n,
+      );
+    const before = await completed();
+    await cpu.start();
+    const run = await load(cfg.capacityS);
+    const after = await completed();
+    const cpuUse = await cpu.stop();
+    const completedPerSec = round((after - before) / cfg.capacityS);
+    const parts = Object.entries(cpuUse.cores).filter(([k]) => k !== "other" && k !== "loadgen");
+    const cpuMsPerWebhook = Object.fromEntries(
+      parts.map(([k, v]) => [k, round((v * 1000) / Math.max(1, completedPerSec), 2)]),
+    );
+    const totalMs = parts.reduce((sum, [, v]) => sum + (v * 1000) / Math.max(1, completedPerSec), 0);
+    const result = {
+      ingestRps: round(run.accepted / cfg.capacityS),
+      completedPerSec,
+      httpP99Ms: run.p99Ms,
+      cpuCores: cpuUse.cores,
+      machineBusy: cpuUse.machineBusy,
+      cpuMsPerWebhook: { ...cpuMsPerWebhook, total: round(totalMs, 2) },
+      /** Webhooks/s two cores could carry with nothing but the floor pipeline running. */
+      projectedOn2Cores: Math.round(2000 / totalMs),
+    };
+    log(
+      `pipeline floor: ingest ${result.ingestRps}/s, completed ${completedPerSec}/s, ` +
+        `${result.cpuMsPerWebhook.total} ms CPU per webhook`,
+    );
+    return result;
+  } finally {
+    await Promise.all([receiver.stop(), worker.stop()]);
+    await stack.sql.query("DROP TABLE IF EXISTS bench_floor_jobs, bench_floor_events");
+  }
+}
