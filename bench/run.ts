@@ -23,7 +23,7 @@ const cfg = {
   postgresWorkerEvents: num("BENCH_PG_WORKER_EVENTS", 10_000, 1_000),
   capacityS: num("BENCH_CAPACITY_S", 10, 5),
   sustainedS: num("BENCH_SUSTAINED_S", 60, 10),
-  sustainedTrials: num("BENCH_SUSTAINED_TRIALS", 3, 2),
+  sustainedTrials: num("BENCH_SUSTAINED_TRIALS", 4, 2),
   concurrency: num("BENCH_CONCURRENCY", 50, 50),
   scaleOut: (process.env.BENCH_SCALE_OUT ?? "1,2,4").split(",").map(Number),
   sections: new Set((process.env.BENCH_SECTIONS ?? "ingest,worker,pipeline,postgres").split(",")),

@@ -254,20 +254,25 @@ export async function findSustained(
   maxTrials: number,
   cfg: PipelineConfig,
 ) {
+  // From 80% of the closed-loop capacity: 10% up after each hit, 15% down after each miss
+  // until a hit; once a hit and a miss bracket the answer, the midpoint, then stop.
   const trials = [];
   let rate = Math.max(10, Math.floor(capacity * 0.8));
   let best: Awaited<ReturnType<typeof sustainedTrial>> | undefined;
+  let lowestMiss = Number.POSITIVE_INFINITY;
   for (let i = 0; i < maxTrials; i++) {
     const trial = await sustainedTrial(stack, driver, workers, rate, windowS, cfg);
     trials.push(trial);
     if (trial.sustained) {
-      best = trial;
-      if (i > 0) break;
-      rate = Math.floor(rate * 1.1);
-    } else {
-      if (best) break;
-      rate = Math.floor(rate * 0.85);
-    }
+      if (!best || trial.rate > best.rate) best = trial;
+    } else lowestMiss = Math.min(lowestMiss, trial.rate);
+    const bracketed = best !== undefined && lowestMiss < Number.POSITIVE_INFINITY;
+    if (bracketed) {
+      const mid = Math.floor((best!.rate + lowestMiss) / 2);
+      // Already tried one side of a bracket narrower than 5%: that is as precise as a window gets.
+      if (lowestMiss - best!.rate <= best!.rate * 0.05 || trials.some((t) => t.rate === mid)) break;
+      rate = mid;
+    } else rate = Math.floor(best ? rate * 1.1 : rate * 0.85);
   }
   const headline = best ?? trials.at(-1)!;
   return {
