@@ -34,6 +34,8 @@ describe("signed Xero webhook → queue → worker → Postgres", () => {
       headers: { "content-type": "application/json", "x-xero-signature": signature },
     });
     expect(res.status).toBe(202);
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(res.headers.get("etag")).toBeNull(); // an answer to a POST is not revalidated
     expect(res.json.eventIds).toHaveLength(1);
     const jobIds = res.json.jobIds as string[];
     expect(jobIds).toHaveLength(1);

@@ -8,6 +8,7 @@ import { createJobEnqueuer, type EnqueuedMarker } from "../ingest/enqueue-jobs.j
 import { createEventInbox } from "../ingest/persist-events.js";
 import { unstorableReason } from "../ingest/storable.js";
 import { getSource, WebhookPayloadError, WebhookVerificationError } from "../sources/index.js";
+import { createEndpointCache } from "./endpoint-cache.js";
 import { baseUrlOf } from "./endpoints.js";
 
 /**
@@ -139,9 +140,11 @@ export function webhookRoutes(
         },
         persisted.duplicate ? "webhook delivery repeated an accepted event" : "webhook accepted",
       );
+      // Not res.json(): Express would hash every answer into an ETag no sender ever revalidates.
       res
         .status(persisted.duplicate ? 200 : 202)
-        .json({ eventIds: persisted.eventIds, jobIds: persisted.jobIds });
+        .type("application/json")
+        .end(JSON.stringify({ eventIds: persisted.eventIds, jobIds: persisted.jobIds }));
     },
   );
 
@@ -156,48 +159,4 @@ export function webhookRoutes(
   }) as ErrorRequestHandler);
 
   return router;
-}
-
-interface CachedEndpoint {
-  id: string;
-  tenantId: string;
-  source: string;
-  secrets: string[];
-  settings: Record<string, unknown>;
-}
-
-/** How long an endpoint (and its decrypted secrets) is reused: a rotation takes effect within it. */
-const ENDPOINT_CACHE_MS = 5_000;
-
-/**
- * Active endpoints by id with their secrets decrypted, kept for a few seconds: a burst of
- * deliveries to one endpoint costs one query and one decryption, not one per request.
- */
-function createEndpointCache(prisma: ReceiverDeps["prisma"], secretBox: ReceiverDeps["secretBox"]) {
-  const cache = new Map<string, { value: CachedEndpoint | null; expires: number }>();
-  return {
-    async get(id: string): Promise<CachedEndpoint | null> {
-      const hit = cache.get(id);
-      if (hit && hit.expires > Date.now()) return hit.value;
-      const row = await prisma.webhookEndpoint.findUnique({ where: { id } });
-      const value =
-        row?.active === true
-          ? {
-              id: row.id,
-              tenantId: row.tenantId,
-              source: row.source,
-              secrets: [row.secretCiphertext, row.previousSecretCiphertext]
-                .filter((c): c is string => c !== null)
-                .map((c) => secretBox.decrypt(c)),
-              settings: (row.settings ?? {}) as Record<string, unknown>,
-            }
-          : null;
-      if (cache.size > 10_000) cache.clear(); // bounded: unknown ids must not grow it forever
-      cache.set(id, { value, expires: Date.now() + ENDPOINT_CACHE_MS });
-      return value;
-    },
-    forget(id: string): void {
-      cache.delete(id);
-    },
-  };
 }
