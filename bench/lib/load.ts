@@ -54,6 +54,8 @@ export interface PacedResult {
   sent: number;
   accepted: number;
   failed: number;
+  /** Why requests failed: `status <code>` or the connection error's code, with counts. */
+  failures: Record<string, number>;
   /** Requests actually started per second over the window. */
   achievedRps: number;
   /** Most requests the generator was ever behind its schedule (in-flight cap reached). */
@@ -81,6 +83,11 @@ export async function paced(opts: {
   let sent = 0;
   let accepted = 0;
   let failed = 0;
+  const failures: Record<string, number> = {};
+  const fail = (why: string) => {
+    failed++;
+    failures[why] = (failures[why] ?? 0) + 1;
+  };
   let inFlight = 0;
   let maxBehind = 0;
   const start = performance.now();
@@ -103,13 +110,13 @@ export async function paced(opts: {
           inFlight--;
           latencies.push(performance.now() - began);
           if (res.statusCode === 202) accepted++;
-          else failed++;
+          else fail(`status ${res.statusCode}`);
         });
       },
     );
-    req.on("error", () => {
+    req.on("error", (err: NodeJS.ErrnoException) => {
       inFlight--;
-      failed++;
+      fail(err.code ?? err.message);
     });
     req.end(delivery.body);
   };
@@ -146,6 +153,7 @@ export async function paced(opts: {
     sent,
     accepted,
     failed,
+    failures,
     achievedRps: round(sent / windowS),
     maxBehind,
     p50Ms: round(percentile(latencies, 50), 2),

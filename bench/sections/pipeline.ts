@@ -214,6 +214,7 @@ export async function sustainedTrial(
     sustained,
     achievedRps: run.achievedRps,
     failed: run.failed,
+    failures: run.failures,
     backlogGrowthPerSec: round(growthPerSec),
     finalBacklog,
     maxBacklog: Math.max(0, ...backlog.map((b) => b.y)),
@@ -236,7 +237,9 @@ export async function sustainedTrial(
   log(
     `sustained ${driver} ×${workers} at ${result.rate}/s: ${sustained ? "kept up" : "fell behind"} ` +
       `(backlog ${result.backlogGrowthPerSec}/s, final ${finalBacklog}), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms ` +
-      `(p99 legs ms: stored ${result.p99LegsMs.stored}, queued ${result.p99LegsMs.queued}, ran ${result.p99LegsMs.ran}; retried ${result.retriedJobs})`,
+      `(p99 legs ms: stored ${result.p99LegsMs.stored}, queued ${result.p99LegsMs.queued}, ran ${result.p99LegsMs.ran}; retried ${result.retriedJobs})` +
+      (run.failed > 0 ? `; ${run.failed} requests failed: ${JSON.stringify(run.failures)}` : "") +
+      (run.achievedRps < 0.99 * rate ? `; the generator sent only ${run.achievedRps}/s` : ""),
   );
   return result;
 }
