@@ -13,6 +13,8 @@ describe("receiver configuration", () => {
       PORT: 3000,
       QUEUE_DRIVER: "bullmq",
       WEBHOOK_MAX_BODY_BYTES: 1048576,
+      // Above AWS ALB's 60 s idle timeout: the balancer closes idle connections, not the receiver.
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000,
     });
   });
 

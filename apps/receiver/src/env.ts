@@ -54,6 +54,12 @@ export const ReceiverEnv = z
       .int()
       .positive()
       .default(1024 * 1024),
+    /**
+     * How long an idle keep-alive connection stays open. Longer than a load balancer's idle
+     * timeout (AWS ALB: 60 s), so the balancer closes idle connections, never the receiver under
+     * a request the balancer is sending (a 502 there; ECONNRESET for a sender without one).
+     */
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(290_000).default(65_000),
     /** How often the outbox relay looks for accepted jobs the queue has not taken yet. */
     OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
     /** Requests per minute per tenant on `/api` (0 = unlimited). */

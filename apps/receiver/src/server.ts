@@ -91,6 +91,9 @@ export async function startReceiver(
   });
   const relay = startOutboxRelay({ prisma, queue, registry, log, intervalMs: env.OUTBOX_RELAY_INTERVAL_MS });
   const server = app.listen(env.PORT);
+  server.keepAliveTimeout = env.HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  // Headers of a request on a kept-alive connection may take as long as the connection may idle.
+  server.headersTimeout = env.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
