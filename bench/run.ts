@@ -1,6 +1,8 @@
 // `npm run bench`: ingest, worker throughput, scale-out, sustained pipeline and footprint in one
 // run, each against a baseline measured in the same run. Writes bench/results/latest.{json,md}.
 // BENCH_QUICK=1 shortens everything (~3 minutes); see bench/README.md for the other knobs.
+
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { postgresDriverStatus } from "./lib/postgres-driver.js";
@@ -54,6 +56,20 @@ async function quiet(section: string) {
   if (busy > 0.25) log(`machine still ${Math.round(busy * 100)}% busy with other work before ${section}`);
 }
 
+/** The commit measured, `+dirty` when the work tree had changes (results are then not reproducible from it). */
+function gitCommit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT })
+      .toString()
+      .split("\n")
+      .some((line) => line.trim() !== "" && !line.includes("bench/results/"));
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
 function shippedNodeFlags(app: "receiver" | "worker"): string[] {
   const manifest = JSON.parse(readFileSync(join(ROOT, `apps/${app}/package.json`), "utf8")) as {
     nodeFlags?: string[];
@@ -93,6 +109,7 @@ try {
   results = {
     meta: {
       date: new Date().toISOString(),
+      commit: gitCommit(),
       mode: quick ? "quick" : "full",
       appMode: APP_MODE,
       logLevel: cfg.logLevel,
