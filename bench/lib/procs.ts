@@ -148,3 +148,32 @@ export function machineTicks(): { busy: number; total: number } {
 }
 
 export const logPath = (dir: string, name: string) => join(dir, `${name}.log`);
+
+/**
+ * One of the bench's own servers (`bench/servers/*.ts`, through tsx) on a free port, logging to
+ * `<logDir>/<name>.log`; resolves once `healthPath` answers.
+ */
+export async function startBenchServer(
+  logDir: string,
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  healthPath = "/health",
+): Promise<{ proc: Proc; port: number; url: string }> {
+  const port = await freePort();
+  const file = logPath(logDir, name);
+  const proc = spawnNode(
+    name,
+    ["--import", "tsx", `bench/servers/${script}`],
+    { ...env, PORT: String(port) },
+    file,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(proc, `${url}${healthPath}`, file);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { proc, port, url };
+}

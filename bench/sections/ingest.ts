@@ -2,7 +2,7 @@
 // against a bare Express 5 endpoint in the same run. No worker runs, so nothing else competes
 // with the receiver for the two cores but Postgres, Redis and the load generator.
 import { closedLoop } from "../lib/load.js";
-import { cpuSeconds, freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
+import { cpuSeconds, startBenchServer } from "../lib/procs.js";
 import { cpuMeter, deletePrefix, REDIS_URL, type Stack } from "../lib/stack.js";
 import { log, round, sleep, waitFor } from "../lib/util.js";
 
@@ -13,16 +13,8 @@ export async function ingestSection(
   const { connections } = cfg;
 
   // Baseline: bare Express, same load generator, same signed bodies.
-  const port = await freePort();
-  const bareLog = logPath(stack.logDir, "bare");
-  const bare = spawnNode(
-    "bare",
-    ["--import", "tsx", "bench/servers/bare.ts"],
-    { PORT: String(port) },
-    bareLog,
-  );
-  await waitHealthy(bare, `http://127.0.0.1:${port}/health`, bareLog);
-  const bareUrl = `http://127.0.0.1:${port}/webhooks/00000000-0000-4000-8000-000000000000`;
+  const { proc: bare, url: bareOrigin } = await startBenchServer(stack.logDir, "bare", "bare.ts", {});
+  const bareUrl = `${bareOrigin}/webhooks/00000000-0000-4000-8000-000000000000`;
   await closedLoop({ url: bareUrl, secret: stack.secret, connections, durationS: cfg.warmupS });
   const bareCpu = cpuSeconds(bare.pid);
   const baseline = await closedLoop({
@@ -128,18 +120,14 @@ export async function ingestSection(
  * costs on this machine with nothing else done, so the ratio target can be read against it.
  */
 async function durableFloor(stack: Stack, cfg: { durationS: number; warmupS: number; connections: number }) {
-  const port = await freePort();
-  const file = logPath(stack.logDir, "floor");
   const prefix = stack.newPrefix("floor");
-  const proc = spawnNode(
-    "floor",
-    ["--import", "tsx", "bench/servers/durable-floor.ts"],
-    { PORT: String(port), DATABASE_URL: stack.dbUrl, REDIS_URL, FLOOR_PREFIX: prefix },
-    file,
-  );
+  const { proc, url: origin } = await startBenchServer(stack.logDir, "floor", "durable-floor.ts", {
+    DATABASE_URL: stack.dbUrl,
+    REDIS_URL,
+    FLOOR_PREFIX: prefix,
+  });
   try {
-    await waitHealthy(proc, `http://127.0.0.1:${port}/health`, file);
-    const url = `http://127.0.0.1:${port}/webhooks/00000000-0000-4000-8000-000000000000`;
+    const url = `${origin}/webhooks/00000000-0000-4000-8000-000000000000`;
     await closedLoop({ url, secret: stack.secret, connections: cfg.connections, durationS: cfg.warmupS });
     const { rows: before } = await stack.sql.query("SELECT count(*)::int AS n FROM bench_floor_events");
     const cpu = cpuSeconds(proc.pid);

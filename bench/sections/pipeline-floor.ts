@@ -4,7 +4,7 @@
 // the capacity run. What it completes per second, and its CPU per webhook, is what this machine
 // allows any pipeline with the same durability; the sustained target can be read against it.
 import { paced } from "../lib/load.js";
-import { freePort, logPath, spawnNode, waitHealthy } from "../lib/procs.js";
+import { startBenchServer } from "../lib/procs.js";
 import { cpuMeter, REDIS_URL, type Stack } from "../lib/stack.js";
 import { log, round, sleep } from "../lib/util.js";
 
@@ -16,29 +16,18 @@ export async function pipelineFloor(
   await stack.sql.query(`DROP TABLE IF EXISTS bench_floor_jobs, bench_floor_events;
     CREATE TABLE bench_floor_jobs (id uuid PRIMARY KEY, status text NOT NULL DEFAULT 'QUEUED',
       started_at timestamptz, completed_at timestamptz, result jsonb)`);
-  const receiverPort = await freePort();
-  const receiverLog = logPath(stack.logDir, "floor-receiver");
-  const receiver = spawnNode(
-    "floor-receiver",
-    ["--import", "tsx", "bench/servers/durable-floor.ts"],
-    {
-      PORT: String(receiverPort),
-      DATABASE_URL: stack.dbUrl,
-      REDIS_URL,
-      FLOOR_PREFIX: prefix,
-      FLOOR_JOBS: "1",
-    },
-    receiverLog,
-  );
-  const workerPort = await freePort();
-  const workerLog = logPath(stack.logDir, "floor-worker");
-  const worker = spawnNode(
+  const connection = { DATABASE_URL: stack.dbUrl, REDIS_URL };
+  const receiver = await startBenchServer(stack.logDir, "floor-receiver", "durable-floor.ts", {
+    ...connection,
+    FLOOR_PREFIX: prefix,
+    FLOOR_JOBS: "1",
+  });
+  const worker = await startBenchServer(
+    stack.logDir,
     "floor-worker",
-    ["--import", "tsx", "bench/servers/raw-bullmq.ts"],
+    "raw-bullmq.ts",
     {
-      PORT: String(workerPort),
-      DATABASE_URL: stack.dbUrl,
-      REDIS_URL,
+      ...connection,
       RAW_BACKEND: "redis",
       RAW_PREFIX: prefix,
       RAW_QUEUE: "floor",
@@ -46,12 +35,13 @@ export async function pipelineFloor(
       RAW_CONCURRENCY: String(cfg.concurrency),
       RAW_FLOOR: "1",
     },
-    workerLog,
-  );
+    "/",
+  ).catch(async (err: unknown) => {
+    await receiver.proc.stop();
+    throw err;
+  });
   try {
-    await waitHealthy(receiver, `http://127.0.0.1:${receiverPort}/health`, receiverLog);
-    await waitHealthy(worker, `http://127.0.0.1:${workerPort}/`, workerLog);
-    const url = `http://127.0.0.1:${receiverPort}/webhooks/00000000-0000-4000-8000-000000000000`;
+    const url = `${receiver.url}/webhooks/00000000-0000-4000-8000-000000000000`;
     const load = (seconds: number) =>
       paced({
         url,
@@ -65,8 +55,8 @@ export async function pipelineFloor(
     const cpu = cpuMeter(async () => {
       const pgPids = await stack.postgresPids();
       return {
-        receiver: [receiver.pid],
-        workers: [worker.pid],
+        receiver: [receiver.proc.pid],
+        workers: [worker.proc.pid],
         loadgen: [process.pid],
         postgres: pgPids.backends,
         "postgres-aux": pgPids.aux,
@@ -108,7 +98,7 @@ export async function pipelineFloor(
     );
     return result;
   } finally {
-    await Promise.all([receiver.stop(), worker.stop()]);
+    await Promise.all([receiver.proc.stop(), worker.proc.stop()]);
     await stack.sql.query("DROP TABLE IF EXISTS bench_floor_jobs, bench_floor_events");
   }
 }

@@ -23,13 +23,7 @@ const pools = new WeakMap<PrismaClient, pg.Pool>();
  */
 export function createPrismaClient(databaseUrl: string, opts: CreatePrismaClientOptions = {}): PrismaClient {
   const { connectionString, schema } = pgTargetOf(databaseUrl);
-  const pool = new pg.Pool({
-    connectionString,
-    // A database that hangs instead of refusing must still turn into an error (→ 503) promptly.
-    connectionTimeoutMillis: 5_000,
-    ...(opts.max !== undefined ? { max: opts.max } : {}),
-  });
-  // Session settings on each new connection (queued ahead of its first query). As SET, not as
+  // Session settings on each new connection, before its first query. As SET, not as
   // startup `options`, which connection poolers such as PgBouncer refuse by default.
   const sessionSettings = [
     // Named statements are parsed once but planned on every execution, with its values: a
@@ -40,9 +34,17 @@ export function createPrismaClient(databaseUrl: string, opts: CreatePrismaClient
     // Raw statements name tables unqualified: they must resolve in the schema Prisma uses.
     ...(schema === "public" ? [] : [`SET search_path TO ${quoteIdent(schema)}`]),
   ].join("; ");
-  pool.on("connect", (client) => {
-    // Best effort: a server refusing a setting still serves the connection with its defaults.
-    client.query(sessionSettings).catch(() => {});
+  const pool = new pg.Pool({
+    connectionString,
+    // A database that hangs instead of refusing must still turn into an error (→ 503) promptly.
+    connectionTimeoutMillis: 5_000,
+    ...(opts.max !== undefined ? { max: opts.max } : {}),
+    // Awaited by the pool before it hands the connection out (a SET sent from the "connect"
+    // event raced the first query on that client, which pg deprecates). Best effort: a server
+    // refusing a setting still serves the connection with its defaults.
+    onConnect: async (client: pg.ClientBase) => {
+      await client.query(sessionSettings).catch(() => {});
+    },
   });
   const adapter = new PrismaPg(pool, {
     // Only a non-default schema is passed: with `schema` set, the adapter qualifies every table.

@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrismaClient, rawQueryOf } from "./client.js";
 import { PrismaClient } from "./generated/prisma/client.js";
@@ -52,6 +53,36 @@ describe("rawQueryOf()", () => {
       await prisma.$disconnect();
     }
     expect(await db.query("SELECT name FROM tenants")).toEqual([{ name: "raw" }]);
+  });
+
+  it("applies the session settings before a new connection's first query, not beside it", async () => {
+    const { url } = await migratedDb();
+    const prisma = createPrismaClient(url, { max: 2 });
+    // pg deprecates (and pg@9 drops) a query sent while another waits on the same client: the
+    // condition it checks is a non-empty queue at call time.
+    const original = pg.Client.prototype.query;
+    let queuedBehindAnother = 0;
+    pg.Client.prototype.query = function (this: pg.Client & { _queryQueue: unknown[] }, ...args: unknown[]) {
+      if (this._queryQueue.length > 0) queuedBehindAnother += 1;
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    try {
+      const query = rawQueryOf(prisma);
+      // Two connections opened by concurrent first queries, each answered with its setting.
+      const answers = await Promise.all(
+        [1, 2].map(() =>
+          query<{ mode: string }>({
+            text: "SELECT current_setting('plan_cache_mode') AS mode, pg_sleep(0.05)",
+            values: [],
+          }),
+        ),
+      );
+      expect(answers.flat().map((a) => a.mode)).toEqual(["force_custom_plan", "force_custom_plan"]);
+      expect(queuedBehindAnother).toBe(0);
+    } finally {
+      pg.Client.prototype.query = original;
+      await prisma.$disconnect();
+    }
   });
 
   it("resolves unqualified tables in the ?schema= the client was made for", async () => {
