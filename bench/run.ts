@@ -149,16 +149,19 @@ try {
     });
     const best = scaleOut.reduce((a, b) => (b.completedPerSec > a.completedPerSec * 1.05 ? b : a));
     const capacity = Math.min(best.ingestRps, best.completedPerSec);
-    await quiet("sustained");
-    results.sustained = await findSustained(
-      stack,
-      "bullmq",
-      best.workers,
-      capacity,
-      cfg.sustainedS,
-      cfg.sustainedTrials,
-      pipelineCfg,
-    );
+    // BENCH_SUSTAINED_TRIALS=0: capacity and floors only (a quick A/B of a change).
+    if (cfg.sustainedTrials > 0) {
+      await quiet("sustained");
+      results.sustained = await findSustained(
+        stack,
+        "bullmq",
+        best.workers,
+        capacity,
+        cfg.sustainedS,
+        cfg.sustainedTrials,
+        pipelineCfg,
+      );
+    }
   }
   if (cfg.sections.has("postgres")) {
     // Beside the Redis pipeline: the same worker and sustained measurements with QUEUE_DRIVER=postgres,
@@ -182,15 +185,17 @@ try {
         section.capacity = cap;
         const trials = Math.min(cfg.sustainedTrials, quick || minutes() > 12 ? 1 : 2);
         const capacity = Math.min(cap.ingestRps, cap.completedPerSec);
-        section.sustained = await findSustained(
-          stack,
-          "postgres",
-          1,
-          capacity,
-          cfg.sustainedS,
-          trials,
-          pipelineCfg,
-        );
+        if (trials > 0) {
+          section.sustained = await findSustained(
+            stack,
+            "postgres",
+            1,
+            capacity,
+            cfg.sustainedS,
+            trials,
+            pipelineCfg,
+          );
+        }
       } else section.note = `${status.note}; sustained part skipped to keep the run under 15 minutes`;
     }
     results.postgresOnly = section;

@@ -7,15 +7,15 @@ import { paced } from "../lib/load.js";
 import { startBenchServer } from "../lib/procs.js";
 import { cpuMeter, REDIS_URL, type Stack } from "../lib/stack.js";
 import { log, round, sleep } from "../lib/util.js";
+import { createFloorJobsTable } from "./worker.js";
 
 export async function pipelineFloor(
   stack: Stack,
   cfg: { capacityS: number; warmupS: number; concurrency: number },
 ) {
   const prefix = stack.newPrefix("pipeline-floor");
-  await stack.sql.query(`DROP TABLE IF EXISTS bench_floor_jobs, bench_floor_events;
-    CREATE TABLE bench_floor_jobs (id uuid PRIMARY KEY, status text NOT NULL DEFAULT 'QUEUED',
-      started_at timestamptz, completed_at timestamptz, result jsonb)`);
+  await stack.sql.query("DROP TABLE IF EXISTS bench_floor_events");
+  await createFloorJobsTable(stack);
   const connection = { DATABASE_URL: stack.dbUrl, REDIS_URL };
   const receiver = await startBenchServer(stack.logDir, "floor-receiver", "durable-floor.ts", {
     ...connection,

@@ -151,6 +151,13 @@ export async function workerSection(
   };
 }
 
+/** The floors' job rows (`RAW_FLOOR=1` claims and completes them), created anew. */
+export async function createFloorJobsTable(stack: Stack): Promise<void> {
+  await stack.sql.query(`DROP TABLE IF EXISTS bench_floor_jobs;
+    CREATE TABLE bench_floor_jobs (id uuid PRIMARY KEY, status text NOT NULL DEFAULT 'QUEUED',
+      started_at timestamptz, completed_at timestamptz, result jsonb)`);
+}
+
 /**
  * Plain BullMQ: enqueue `count` no-op jobs, then time a separate process draining them. With
  * `floor`, each job also has a row that the drain claims and completes (`RAW_FLOOR`).
@@ -164,9 +171,7 @@ async function rawDrain(
 ) {
   const prefix = stack.newPrefix(`raw-${driver}${floor ? "-floor" : ""}`);
   if (floor) {
-    await stack.sql.query(`DROP TABLE IF EXISTS bench_floor_jobs;
-      CREATE TABLE bench_floor_jobs (id uuid PRIMARY KEY, status text NOT NULL DEFAULT 'QUEUED',
-        started_at timestamptz, completed_at timestamptz, result jsonb)`);
+    await createFloorJobsTable(stack);
   }
   const redis = driver === "bullmq" ? new Redis(REDIS_URL, { maxRetriesPerRequest: null }) : undefined;
   const queue = redis
